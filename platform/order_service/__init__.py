@@ -1,1 +1,1 @@
-"""placeholder"""
+"""order-service: orders, Idempotency-Key, and the saga's state machine."""

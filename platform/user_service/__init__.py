@@ -1,1 +1,1 @@
-"""placeholder"""
+"""user-service: registration, login (JWT issue) and the caller's profile."""

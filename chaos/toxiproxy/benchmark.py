@@ -1,0 +1,220 @@
+"""Benchmark: a no-toxic proxy hop versus a direct connection to the same upstream.
+
+Run ``python -m chaos.toxiproxy.benchmark`` (``--help`` for sizes). Not a test. Three
+processes, so the proxy does not share a GIL with either end: the upstream (echo,
+source and sink ports; ``--upstream`` mode of this module), the embedded server
+(``python -m chaos.toxiproxy``), and this process as client. Each figure is the
+median of ``--repeat`` runs. Reported: bulk MB/s in both directions, small
+request/response round trips (p50/p99, and the difference = latency added per hop),
+and N concurrent connections through one proxy (all must echo; wall time).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .runner import start_subprocess
+
+MB = 1_000_000
+
+
+# -- upstream process ---------------------------------------------------------
+async def _upstream(source_bytes: int) -> None:
+    async def echo(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while data := await reader.read(65536):
+            writer.write(data)
+            await writer.drain()
+        writer.close()
+
+    async def source(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        block = b"s" * 65536
+        for _ in range(source_bytes // len(block)):
+            writer.write(block)
+            await writer.drain()
+        writer.close()
+
+    async def sink(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        remaining = int.from_bytes(await reader.readexactly(8), "big")
+        while remaining > 0:
+            remaining -= len(await reader.read(min(remaining, 262144)))
+        writer.write(b"k")
+        await writer.drain()
+        writer.close()
+
+    servers = [await asyncio.start_server(h, "127.0.0.1", 0, backlog=4096) for h in (echo, source, sink)]
+    ports = [s.sockets[0].getsockname()[1] for s in servers]
+    print(json.dumps(ports), flush=True)
+    await asyncio.Event().wait()
+
+
+# -- client measurements --------------------------------------------------------
+def bulk_down(port: int) -> float:
+    with socket.create_connection(("127.0.0.1", port)) as conn:
+        started, total = time.perf_counter(), 0
+        buffer = bytearray(262144)
+        while n := conn.recv_into(buffer):
+            total += n
+        return total / MB / (time.perf_counter() - started)
+
+
+def bulk_up(port: int, size: int) -> float:
+    block = b"u" * 262144
+    with socket.create_connection(("127.0.0.1", port)) as conn:
+        started = time.perf_counter()
+        conn.sendall(size.to_bytes(8, "big"))
+        for _ in range(size // len(block)):
+            conn.sendall(block)
+        assert conn.recv(1) == b"k"
+        return size / MB / (time.perf_counter() - started)
+
+
+def round_trips(port: int, count: int) -> list[float]:
+    """Round-trip times in ms of 64-byte messages on one connection."""
+    message = b"r" * 64
+    samples = []
+    with socket.create_connection(("127.0.0.1", port)) as conn:
+        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        for _ in range(count + 50):
+            started = time.perf_counter()
+            conn.sendall(message)
+            got = 0
+            while got < len(message):
+                got += len(conn.recv(4096))
+            samples.append((time.perf_counter() - started) * 1000)
+    return samples[50:]  # drop warm-up
+
+
+def concurrent(port: int, connections: int) -> tuple[int, float]:
+    return asyncio.run(_concurrent_all_open(port, connections))
+
+
+async def _concurrent_all_open(port: int, connections: int) -> tuple[int, float]:
+    """Open ``connections`` connections at once, echo 16 bytes on each, close all at the end."""
+    started = time.perf_counter()
+    echoed = 0
+    writers: list[asyncio.StreamWriter] = []
+
+    async def one(i: int) -> None:
+        nonlocal echoed
+        try:
+            reader, writer = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", port), 30)
+            writers.append(writer)
+            message = f"{i:016d}".encode()
+            writer.write(message)
+            if await asyncio.wait_for(reader.readexactly(16), 30) == message:
+                echoed += 1
+        except (OSError, asyncio.IncompleteReadError, TimeoutError):
+            pass
+
+    await asyncio.gather(*(one(i) for i in range(connections)))
+    elapsed = time.perf_counter() - started
+    for writer in writers:
+        writer.close()
+    return echoed, elapsed
+
+
+# -- orchestration ---------------------------------------------------------------
+@dataclass
+class Row:
+    name: str
+    direct: float
+    proxied: float
+    unit: str
+
+
+def median_of(repeat: int, measure: Callable[[], float]) -> float:
+    return statistics.median(measure() for _ in range(repeat))
+
+
+def percentile(samples: list[float], fraction: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--bulk-mb", type=int, default=200, help="MB per bulk transfer")
+    parser.add_argument("--round-trips", type=int, default=2000)
+    parser.add_argument("--connections", type=int, default=1000)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--upstream", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--server-arg", action="append", default=[], help="extra flag for the server")
+    args = parser.parse_args(argv)
+    bulk = args.bulk_mb * MB
+    if args.upstream:
+        asyncio.run(_upstream(bulk))
+        return 0
+
+    upstream = subprocess.Popen([sys.executable, "-m", "chaos.toxiproxy.benchmark", "--upstream",
+                                 "--bulk-mb", str(args.bulk_mb)], stdout=subprocess.PIPE)
+    try:
+        assert upstream.stdout is not None
+        echo_port, source_port, sink_port = json.loads(upstream.stdout.readline())
+        with start_subprocess(port=0, extra_args=args.server_arg) as server:
+            proxied = {}
+            for name, port in (("echo", echo_port), ("source", source_port), ("sink", sink_port)):
+                body = json.dumps({"name": name, "listen": "127.0.0.1:0", "upstream": f"127.0.0.1:{port}"})
+                request = urllib.request.Request(f"{server.url}/proxies", data=body.encode(), method="POST")
+                with urllib.request.urlopen(request) as response:
+                    proxied[name] = int(json.loads(response.read())["listen"].rsplit(":", 1)[1])
+            rows = run_all(args, bulk, {"echo": echo_port, "source": source_port, "sink": sink_port}, proxied)
+    finally:
+        upstream.terminate()
+        upstream.wait(5)
+    print_report(rows, args)
+    return 0
+
+
+def run_all(args: argparse.Namespace, bulk: int, direct: dict[str, int], proxied: dict[str, int]) -> list[Row]:
+    rows = [
+        Row("bulk downstream (server→client)", median_of(args.repeat, lambda: bulk_down(direct["source"])),
+            median_of(args.repeat, lambda: bulk_down(proxied["source"])), "MB/s"),
+        Row("bulk upstream (client→server)", median_of(args.repeat, lambda: bulk_up(direct["sink"], bulk)),
+            median_of(args.repeat, lambda: bulk_up(proxied["sink"], bulk)), "MB/s"),
+    ]
+    direct_rtt = [round_trips(direct["echo"], args.round_trips) for _ in range(args.repeat)]
+    proxied_rtt = [round_trips(proxied["echo"], args.round_trips) for _ in range(args.repeat)]
+    for label, fraction in (("p50", 0.5), ("p99", 0.99)):
+        rows.append(Row(f"64 B round trip {label}",
+                        statistics.median(percentile(s, fraction) for s in direct_rtt),
+                        statistics.median(percentile(s, fraction) for s in proxied_rtt), "ms"))
+    conc_direct = [concurrent(direct["echo"], args.connections) for _ in range(args.repeat)]
+    conc_proxied = [concurrent(proxied["echo"], args.connections) for _ in range(args.repeat)]
+    rows.append(Row(f"{args.connections} concurrent conns: echoed (min of runs)",
+                    min(ok for ok, _ in conc_direct), min(ok for ok, _ in conc_proxied), "conns"))
+    rows.append(Row(f"{args.connections} concurrent conns: wall time",
+                    statistics.median(t for _, t in conc_direct),
+                    statistics.median(t for _, t in conc_proxied), "s"))
+    return rows
+
+
+def print_report(rows: list[Row], args: argparse.Namespace) -> None:
+    print(f"machine: {platform.machine()} {os.cpu_count()} CPUs, {platform.system()} {platform.release()}, "
+          f"Python {platform.python_version()}; medians of {args.repeat} runs; bulk {args.bulk_mb} MB; "
+          f"server flags: {' '.join(args.server_arg) or '(none)'}")
+    print(f"{'measurement':45} {'direct':>10} {'via proxy':>10} {'ratio/diff':>12}  unit")
+    for row in rows:
+        if row.unit == "ms":
+            extra = f"+{row.proxied - row.direct:.3f}"
+        elif row.unit == "conns":
+            extra = "all ok" if row.proxied == args.connections else "FAILURES"
+        else:
+            extra = f"{row.proxied / row.direct:.2f}x" if row.direct else "-"
+        print(f"{row.name:45} {row.direct:10.3f} {row.proxied:10.3f} {extra:>12}  {row.unit}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

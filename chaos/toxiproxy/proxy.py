@@ -1,0 +1,165 @@
+"""A proxy: its listener, its toxic chains and its live connections."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from . import addresses
+from .gojson import float32_text
+from .link import Connection, Side
+from .toxics import AttributeToxic
+
+if TYPE_CHECKING:
+    from .metrics import Metrics
+
+log = logging.getLogger("chaos.toxiproxy")
+
+STREAMS = ("upstream", "downstream")
+
+
+@dataclass(slots=True, eq=False)
+class ToxicEntry:
+    """One configured toxic; shared (not copied) by every connection's stub."""
+
+    name: str
+    type: str
+    stream: str
+    """Stream string exactly as the client sent it (Go echoes it back)."""
+    direction: str
+    """Normalised stream: ``upstream`` or ``downstream``."""
+    toxicity: float
+    toxic: AttributeToxic
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "attributes": self.toxic.attributes(),
+            "name": self.name,
+            "type": self.type,
+            "stream": self.stream,
+            "toxicity": _Float32(self.toxicity),
+        }
+
+
+class _Float32(float):
+    """A float rendered the way Go renders float32 in JSON (see jsonout)."""
+
+    def go_text(self) -> str:
+        return float32_text(self)
+
+
+@dataclass(eq=False)
+class Proxy:
+    name: str
+    listen: str
+    upstream: str
+    seed: int
+    metrics: Metrics | None = None
+    enabled: bool = False
+    chain: dict[str, list[ToxicEntry]] = field(default_factory=lambda: {s: [] for s in STREAMS})
+    connections: set[Connection] = field(default_factory=set)
+    _server: asyncio.AbstractServer | None = None
+    _accepted: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "listen": self.listen,
+            "upstream": self.upstream,
+            "enabled": self.enabled,
+            "toxics": self.toxics_json(),
+        }
+
+    def toxics_json(self) -> list[dict[str, Any]]:
+        return [entry.to_json() for stream in STREAMS for entry in self.chain[stream]]
+
+    # -- lifecycle -------------------------------------------------------
+    async def start(self) -> None:
+        """Listen (Go ``Start``); raises ListenError. Already running → no-op error for /reset."""
+        if self.enabled:
+            raise RuntimeError("Proxy already started")
+        sock, real = await addresses.bind(self.listen)
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_server(self._new_side, sock=sock, backlog=4096)
+        self.listen = real
+        self.enabled = True
+        log.info("proxy %s listening on %s → %s", self.name, self.listen, self.upstream)
+
+    def stop(self) -> None:
+        """Close the listener and every live connection; idempotent."""
+        if self._server is not None:
+            self._server.close()
+            self._server = None
+        self.enabled = False
+        for connection in list(self.connections):
+            connection.abort()
+
+    def _new_side(self) -> Side:
+        return _AcceptedSide(self)
+
+    def accepted(self, side: Side) -> None:
+        connection = Connection(self, side, self._accepted)
+        self._accepted += 1
+        side.connection = connection
+        self.connections.add(connection)
+        connection.open()
+
+    def connection_closed(self, connection: Connection) -> None:
+        self.connections.discard(connection)
+        if self.metrics is not None:
+            for link in connection.links:
+                self.metrics.link_finished(self, link.stream, link.received, link.sent)
+
+    def upstream_address(self) -> tuple[str, int]:
+        host, port = addresses.split_host_port(self.upstream)
+        return host, addresses.parse_port(port, self.upstream)
+
+    def chains(self) -> dict[str, list[ToxicEntry]]:
+        return {stream: list(entries) for stream, entries in self.chain.items()}
+
+    # -- toxics ------------------------------------------------------------
+    def find_toxic(self, name: str) -> ToxicEntry | None:
+        for stream in STREAMS:
+            for entry in self.chain[stream]:
+                if entry.name == name:
+                    return entry
+        return None
+
+    def add_toxic(self, entry: ToxicEntry) -> None:
+        self.chain[entry.direction].append(entry)
+        for connection in self.connections:
+            link = connection.link(entry.direction)
+            if link is not None:
+                link.add(entry)
+
+    def update_toxic(self, entry: ToxicEntry) -> None:
+        for connection in self.connections:
+            link = connection.link(entry.direction)
+            if link is not None:
+                link.update(entry)
+
+    def remove_toxic(self, entry: ToxicEntry) -> None:
+        self.chain[entry.direction].remove(entry)
+        for connection in list(self.connections):
+            link = connection.link(entry.direction)
+            if link is not None:
+                link.remove(entry)
+
+    def remove_all_toxics(self) -> None:
+        for stream in STREAMS:
+            for entry in list(self.chain[stream]):
+                self.remove_toxic(entry)
+
+
+class _AcceptedSide(Side):
+    """The client socket of a new connection; hands itself to the proxy when accepted."""
+
+    def __init__(self, proxy: Proxy) -> None:
+        super().__init__()
+        self._proxy = proxy
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        super().connection_made(transport)
+        self._proxy.accepted(self)

@@ -1,0 +1,1 @@
+"""Performance benchmarks of the running platform (run as modules, e.g. platform_bench)."""

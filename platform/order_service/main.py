@@ -1,0 +1,41 @@
+"""order-service app: `uvicorn order_service.main:app`."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from order_service.api import router
+from order_service.events import consumers
+from svckit.app import create_service_app
+from svckit.http_client import ServiceClient
+from svckit.settings import load_settings
+
+
+async def open_clients(app: FastAPI) -> None:
+    settings = app.state.settings
+    app.state.clients = {
+        "user": ServiceClient("user", settings.user_service_url, settings),
+        "product": ServiceClient("product", settings.product_service_url, settings),
+    }
+
+
+async def close_clients(app: FastAPI) -> None:
+    for client in app.state.clients.values():
+        await client.aclose()
+
+
+def create_app() -> FastAPI:
+    settings = load_settings("order")
+    return create_service_app(
+        settings=settings,
+        package="order_service",
+        title="Crashcart order-service",
+        description="Orders with Idempotency-Key; the checkout saga's state.",
+        routers=[router],
+        consumers=lambda app, pool: consumers(pool, settings),
+        on_startup=open_clients,
+        on_shutdown=close_clients,
+    )
+
+
+app = create_app()

@@ -1,0 +1,94 @@
+"""orders and order_items access; an order and its `order.created` event commit together."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import asyncpg
+
+from svckit.outbox import add_event
+
+ORDER_COLUMNS = "id, user_id, status, total, currency, request_hash, created_at, updated_at"
+
+
+@dataclass(frozen=True, slots=True)
+class PricedLine:
+    product_id: int
+    quantity: int
+    unit_price: Decimal
+
+
+class KeyTaken(Exception):
+    """Another order already holds this (user, Idempotency-Key)."""
+
+
+async def _with_items(conn: asyncpg.Connection, rows: list[asyncpg.Record]) -> list[dict[str, Any]]:
+    if not rows:
+        return []
+    ids = [r["id"] for r in rows]
+    items = await conn.fetch(
+        "SELECT order_id, product_id, quantity, unit_price FROM order_items"
+        " WHERE order_id = ANY($1::bigint[]) ORDER BY order_id, line", ids)
+    by_order: dict[int, list[dict[str, Any]]] = {i: [] for i in ids}
+    for item in items:
+        by_order[item["order_id"]].append(dict(item))
+    return [{**dict(r), "items": by_order[r["id"]]} for r in rows]
+
+
+async def order_by_key(pool: asyncpg.Pool, user_id: int, key: str) -> dict[str, Any] | None:
+    async with pool.acquire() as conn:
+        rows = await conn.fetch(
+            f"SELECT {ORDER_COLUMNS} FROM orders WHERE user_id = $1 AND idempotency_key = $2",
+            user_id, key)
+        found = await _with_items(conn, list(rows))
+    return found[0] if found else None
+
+
+async def order_for_user(pool: asyncpg.Pool, order_id: int, user_id: int) -> dict[str, Any] | None:
+    async with pool.acquire() as conn:
+        rows = await conn.fetch(
+            f"SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1 AND user_id = $2", order_id, user_id)
+        found = await _with_items(conn, list(rows))
+    return found[0] if found else None
+
+
+async def orders_for_user(pool: asyncpg.Pool, user_id: int, limit: int, offset: int
+                          ) -> tuple[list[dict[str, Any]], int]:
+    async with pool.acquire() as conn:
+        total = await conn.fetchval("SELECT count(*) FROM orders WHERE user_id = $1", user_id)
+        rows = await conn.fetch(
+            f"SELECT {ORDER_COLUMNS} FROM orders WHERE user_id = $1 ORDER BY id DESC"
+            " LIMIT $2 OFFSET $3", user_id, limit, offset)
+        return await _with_items(conn, list(rows)), total
+
+
+async def create_order(pool: asyncpg.Pool, *, user_id: int, key: str, request_hash: str,
+                       lines: list[PricedLine], currency: str, payment_token: str
+                       ) -> dict[str, Any]:
+    """Store the order PENDING and its `order.created` outbox row in one transaction."""
+    total = sum((line.unit_price * line.quantity for line in lines), Decimal("0.00"))
+    async with pool.acquire() as conn, conn.transaction():
+        try:
+            row = await conn.fetchrow(
+                "INSERT INTO orders (user_id, total, currency, idempotency_key, request_hash)"
+                f" VALUES ($1, $2, $3, $4, $5) RETURNING {ORDER_COLUMNS}",
+                user_id, total, currency, key, request_hash)
+        except asyncpg.UniqueViolationError as exc:
+            raise KeyTaken(key) from exc
+        await conn.executemany(
+            "INSERT INTO order_items (order_id, line, product_id, quantity, unit_price)"
+            " VALUES ($1, $2, $3, $4, $5)",
+            [(row["id"], n, line.product_id, line.quantity, line.unit_price)
+             for n, line in enumerate(lines)])
+        await add_event(conn, "order.created", {
+            "order_id": row["id"],
+            "user_id": user_id,
+            "items": [{"product_id": line.product_id, "quantity": line.quantity,
+                       "unit_price": f"{line.unit_price:.2f}"} for line in lines],
+            "amount": f"{total:.2f}",
+            "currency": currency,
+            "payment_token": payment_token,
+        })
+        return (await _with_items(conn, [row]))[0]

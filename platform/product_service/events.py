@@ -1,0 +1,95 @@
+"""product-service's part of the saga: reserve stock for new orders, then commit or release.
+
+Reserving is all-or-nothing: every line's `UPDATE ... WHERE stock >= qty` runs inside a
+savepoint, in product-id order (no deadlocks between concurrent orders); if any line is
+short, the savepoint rolls back and the order is rejected with nothing taken out.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+
+import asyncpg
+
+from svckit.consumer import Consumer, Event
+from svckit.outbox import add_event
+from svckit.settings import ServiceSettings
+from svckit.topology import SAGA_QUEUES
+
+log = logging.getLogger("product_service.events")
+
+
+class _Short(Exception):
+    def __init__(self, product_id: int) -> None:
+        super().__init__(product_id)
+        self.product_id = product_id
+
+
+async def on_order_created(conn: asyncpg.Connection, event: Event) -> None:
+    data = event.payload
+    order_id = int(data["order_id"])
+    if await conn.fetchval("SELECT 1 FROM reservations WHERE order_id = $1", order_id):
+        return  # already decided for this order (a re-published event with a new id)
+    wanted: dict[int, int] = defaultdict(int)
+    for item in data["items"]:
+        wanted[int(item["product_id"])] += int(item["quantity"])
+    try:
+        async with conn.transaction():
+            for product_id in sorted(wanted):
+                taken = await conn.fetchval(
+                    "UPDATE products SET stock = stock - $2, updated_at = now()"
+                    " WHERE id = $1 AND stock >= $2 RETURNING id",
+                    product_id, wanted[product_id],
+                )
+                if taken is None:
+                    raise _Short(product_id)
+            await conn.execute(
+                "INSERT INTO reservations (order_id, state) VALUES ($1, 'RESERVED')", order_id)
+            await conn.executemany(
+                "INSERT INTO reservation_items (order_id, product_id, quantity) VALUES ($1, $2, $3)",
+                [(order_id, pid, qty) for pid, qty in sorted(wanted.items())],
+            )
+    except _Short as short:
+        await conn.execute(
+            "INSERT INTO reservations (order_id, state) VALUES ($1, 'REJECTED')", order_id)
+        await add_event(conn, "inventory.rejected", {
+            "order_id": order_id, "user_id": data["user_id"],
+            "reason": f"insufficient stock for product {short.product_id}",
+        })
+        log.info("order %s rejected: product %s short", order_id, short.product_id)
+        return
+    await add_event(conn, "inventory.reserved", {
+        "order_id": order_id, "user_id": data["user_id"], "amount": data["amount"],
+        "currency": data["currency"], "payment_token": data["payment_token"],
+    })
+    log.info("order %s reserved", order_id)
+
+
+async def on_order_paid(conn: asyncpg.Connection, event: Event) -> None:
+    order_id = int(event.payload["order_id"])
+    await conn.execute(
+        "UPDATE reservations SET state = 'COMMITTED', updated_at = now()"
+        " WHERE order_id = $1 AND state = 'RESERVED'", order_id)
+
+
+async def on_order_payment_failed(conn: asyncpg.Connection, event: Event) -> None:
+    """Compensation: put the reserved units back on sale."""
+    order_id = int(event.payload["order_id"])
+    released = await conn.fetchval(
+        "UPDATE reservations SET state = 'RELEASED', updated_at = now()"
+        " WHERE order_id = $1 AND state = 'RESERVED' RETURNING order_id", order_id)
+    if released is None:
+        return
+    await conn.execute(
+        "UPDATE products p SET stock = p.stock + r.quantity, updated_at = now()"
+        " FROM reservation_items r WHERE r.order_id = $1 AND p.id = r.product_id", order_id)
+    log.info("order %s: reservation released", order_id)
+
+
+def consumers(pool: asyncpg.Pool, settings: ServiceSettings) -> list[Consumer]:
+    return [Consumer(SAGA_QUEUES["product"], {
+        "order.created": on_order_created,
+        "order.paid": on_order_paid,
+        "order.payment_failed": on_order_payment_failed,
+    }, pool, settings)]

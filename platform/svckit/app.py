@@ -1,0 +1,90 @@
+"""The app factory every service uses: lifespan (database, migrations, broker, outbox relay,
+consumers), error handlers, middleware, operations endpoints and the OpenAPI post-processing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from typing import Any
+
+import asyncpg
+from fastapi import APIRouter, FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from svckit.broker import Broker
+from svckit.consumer import Consumer
+from svckit.db import open_database
+from svckit.health import router as health_router
+from svckit.logging import configure_logging
+from svckit.middleware import ObservabilityMiddleware
+from svckit.migrations import migrate
+from svckit.outbox import OutboxRelay
+from svckit.problems import install_problem_handlers, register_problem_schemas
+from svckit.settings import ServiceSettings
+
+log = logging.getLogger("svckit.app")
+
+Hook = Callable[[FastAPI], Awaitable[None]]
+ConsumersFactory = Callable[[FastAPI, asyncpg.Pool], Sequence[Consumer]]
+
+
+def create_service_app(
+    *,
+    settings: ServiceSettings,
+    package: str,
+    title: str,
+    description: str,
+    routers: Sequence[APIRouter],
+    consumers: ConsumersFactory | None = None,
+    on_startup: Hook | None = None,
+    on_shutdown: Hook | None = None,
+) -> FastAPI:
+    configure_logging(settings.service_name, settings.log_level)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        pool = await open_database(settings)
+        app.state.pool = pool
+        applied = await migrate(pool, package)
+        log.info("database ready", extra={"migrations_applied": applied})
+        broker = Broker(settings)
+        relay = OutboxRelay(pool, broker, settings)
+        app.state.broker, app.state.relay = broker, relay
+        for consumer in (consumers(app, pool) if consumers else ()):
+            consumer.after_commit = relay.wake
+            broker.on_connect(consumer.start)
+        if on_startup:
+            await on_startup(app)
+        broker.start()
+        relay.start()
+        log.info("%s-service started", settings.service_name)
+        try:
+            yield
+        finally:
+            await relay.stop()
+            await broker.stop()
+            if on_shutdown:
+                await on_shutdown(app)
+            await pool.close()
+            log.info("%s-service stopped", settings.service_name)
+
+    app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan,
+                  docs_url="/docs", redoc_url=None)
+    app.state.settings = settings
+    install_problem_handlers(app)
+    app.add_middleware(ObservabilityMiddleware)
+    for router in routers:
+        app.include_router(router)
+    app.include_router(health_router)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(title=app.title, version=app.version,
+                                 description=app.description, routes=app.routes)
+            app.openapi_schema = register_problem_schemas(schema)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app

@@ -1,0 +1,109 @@
+"""Resilient HTTP calls to another service: timeout, retries with backoff + jitter, breaker.
+
+One shared `httpx.AsyncClient` per dependency keeps connections alive. Only idempotent GETs
+are retried. A refused/broken connection, a 5xx or an open breaker answers 503 problem+json,
+a timeout answers 504 — fast, never hanging the caller's request.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import httpx
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
+
+from svckit.breaker import CircuitBreaker, CircuitOpenError
+from svckit.metrics import DEPENDENCY_CALLS
+from svckit.problems import Problem
+from svckit.request_id import HEADER as REQUEST_ID_HEADER, current_request_id
+from svckit.settings import ServiceSettings
+
+log = logging.getLogger("svckit.http_client")
+
+
+class DependencyUnavailable(Problem):
+    def __init__(self, dependency: str, why: str, *, retry_after_s: int | None = None) -> None:
+        headers = {"Retry-After": str(retry_after_s)} if retry_after_s else None
+        super().__init__(503, f"{dependency}-service unavailable: {why}", headers=headers)
+        self.dependency = dependency
+
+
+class DependencyTimeout(Problem):
+    def __init__(self, dependency: str) -> None:
+        super().__init__(504, f"{dependency}-service did not answer in time")
+        self.dependency = dependency
+
+
+class _Retryable(Exception):
+    def __init__(self, timeout: bool, why: str) -> None:
+        super().__init__(why)
+        self.timeout = timeout
+
+
+class ServiceClient:
+    """Calls to one dependency (e.g. `user`) through its own breaker."""
+
+    def __init__(self, dependency: str, base_url: str, settings: ServiceSettings) -> None:
+        self.dependency = dependency
+        self.attempts = settings.http_attempts
+        self.breaker = CircuitBreaker(
+            dependency,
+            failure_threshold=settings.breaker_failure_threshold,
+            reset_timeout_s=settings.breaker_reset_timeout_s,
+        )
+        timeout = settings.http_timeout_s
+        self.client = httpx.AsyncClient(
+            base_url=base_url,
+            timeout=httpx.Timeout(timeout, connect=min(1.0, timeout)),
+            limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+        )
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+    async def get(self, path: str) -> httpx.Response:
+        """GET with retries; returns any non-5xx response (404 is the caller's business)."""
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self.attempts),
+            wait=wait_exponential_jitter(initial=0.05, max=0.5, jitter=0.05),
+            retry=retry_if_exception_type(_Retryable),
+            reraise=True,
+        )
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    return await self._once(path)
+        except _Retryable as exc:
+            if exc.timeout:
+                raise DependencyTimeout(self.dependency) from exc
+            raise DependencyUnavailable(self.dependency, str(exc)) from exc
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _once(self, path: str) -> httpx.Response:
+        try:
+            self.breaker.before_call()
+        except CircuitOpenError as exc:
+            DEPENDENCY_CALLS.labels(self.dependency, "breaker_open").inc()
+            raise DependencyUnavailable(
+                self.dependency, "circuit open", retry_after_s=max(1, int(self.breaker.reset_timeout_s))
+            ) from exc
+        headers = {REQUEST_ID_HEADER: current_request_id() or ""}
+        try:
+            response = await self.client.get(path, headers=headers)
+        except httpx.TimeoutException as exc:
+            self._failed("timeout")
+            raise _Retryable(True, f"timeout ({type(exc).__name__})") from exc
+        except httpx.TransportError as exc:
+            self._failed("connection_error")
+            raise _Retryable(False, f"connection failed ({type(exc).__name__})") from exc
+        if response.status_code >= 500:
+            self._failed(f"http_{response.status_code}")
+            raise _Retryable(response.status_code == 504, f"answered {response.status_code}")
+        self.breaker.record_success()
+        DEPENDENCY_CALLS.labels(self.dependency, "ok").inc()
+        return response
+
+    def _failed(self, outcome: str) -> None:
+        self.breaker.record_failure()
+        DEPENDENCY_CALLS.labels(self.dependency, outcome).inc()
+        log.warning("call to %s failed: %s", self.dependency, outcome)

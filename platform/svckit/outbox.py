@@ -1,0 +1,162 @@
+"""Transactional outbox: write events with the state change, publish them afterwards.
+
+`add_event` inserts into `outbox` on the caller's connection, inside the caller's
+transaction, and NOTIFYs at commit. `OutboxRelay` publishes pending rows with publisher
+confirms and marks them published only after the broker confirmed — at-least-once delivery
+(consumers dedupe by event id). It wakes on NOTIFY, on `wake()` or on a short poll, and simply
+waits while the broker is unreachable, so accepted work is never lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from datetime import datetime, timezone
+from typing import Any
+
+import aio_pika
+import asyncpg
+import orjson
+
+from svckit.broker import Broker
+from svckit.metrics import OUTBOX_BACKLOG, OUTBOX_PUBLISHED
+from svckit.request_id import HEADER as REQUEST_ID_HEADER, current_request_id
+from svckit.settings import ServiceSettings
+
+log = logging.getLogger("svckit.outbox")
+NOTIFY_CHANNEL = "svckit_outbox"
+BATCH = 100
+
+
+async def add_event(conn: asyncpg.Connection, event_type: str, payload: dict[str, Any]) -> uuid.UUID:
+    """Record an event to publish; call inside the transaction of the state change."""
+    event_id = uuid.uuid4()
+    headers = {REQUEST_ID_HEADER: current_request_id() or ""}
+    await conn.execute(
+        "INSERT INTO outbox (event_id, event_type, payload, headers) VALUES ($1, $2, $3, $4)",
+        event_id, event_type, payload, headers,
+    )
+    await conn.execute("SELECT pg_notify($1, '')", NOTIFY_CHANNEL)
+    return event_id
+
+
+def build_message(event_id: uuid.UUID, event_type: str, payload: dict[str, Any],
+                  headers: dict[str, Any], created_at: datetime | None = None) -> aio_pika.Message:
+    """The AMQP message of an event (shared with contract tests: one serialiser)."""
+    return aio_pika.Message(
+        body=orjson.dumps(payload),
+        content_type="application/json",
+        message_id=str(event_id),
+        type=event_type,
+        timestamp=created_at or datetime.now(timezone.utc),
+        delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+        headers={**headers, "x-attempt": 1},
+    )
+
+
+class OutboxRelay:
+    def __init__(self, pool: asyncpg.Pool, broker: Broker, settings: ServiceSettings) -> None:
+        self.pool = pool
+        self.broker = broker
+        self.settings = settings
+        self._wake = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def start(self) -> None:
+        self._tasks = [
+            asyncio.create_task(self._run(), name="outbox-relay"),
+            asyncio.create_task(self._listen(), name="outbox-listen"),
+        ]
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+
+    async def _run(self) -> None:
+        while True:
+            published = 0
+            try:
+                if self.broker.is_ready:
+                    published = await self.publish_pending()
+                await self._update_backlog()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("outbox relay pass failed (%s: %s)", type(exc).__name__, exc)
+            if published >= BATCH:
+                continue
+            self._wake.clear()
+            waits = [asyncio.ensure_future(self._wake.wait())]
+            if not self.broker.is_ready:
+                waits.append(asyncio.ensure_future(self.broker.wait_ready()))
+            _, pending = await asyncio.wait(waits, timeout=self.settings.outbox_poll_s,
+                                            return_when=asyncio.FIRST_COMPLETED)
+            for fut in pending:
+                fut.cancel()
+
+    async def publish_pending(self) -> int:
+        """Publish one batch; rows stay pending unless the broker confirmed them."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            rows = await conn.fetch(
+                "SELECT id, event_id, event_type, payload, headers, created_at FROM outbox"
+                " WHERE published_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
+                BATCH,
+            )
+            if not rows:
+                return 0
+            results = await asyncio.gather(
+                *(self._publish_row(row) for row in rows), return_exceptions=True
+            )
+            done = [row["id"] for row, ok in zip(rows, results) if ok is True]
+            failed = [r for r in results if r is not True]
+            if failed:
+                log.warning("outbox: %d of %d events not confirmed (%s)",
+                            len(failed), len(rows), failed[0])
+            if done:
+                await conn.execute(
+                    "UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])", done
+                )
+        for row, ok in zip(rows, results):
+            if ok is True:
+                OUTBOX_PUBLISHED.labels(row["event_type"]).inc()
+        return len(done)
+
+    async def _publish_row(self, row: asyncpg.Record) -> bool:
+        message = build_message(row["event_id"], row["event_type"], row["payload"],
+                                row["headers"] or {}, row["created_at"])
+        await self.broker.publish(message, routing_key=row["event_type"])
+        return True
+
+    async def _update_backlog(self) -> None:
+        async with self.pool.acquire() as conn:
+            count = await conn.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL")
+        OUTBOX_BACKLOG.set(count)
+
+    async def _listen(self) -> None:
+        """Keep a LISTEN connection so commits from any connection wake the relay at once."""
+        while True:
+            conn: asyncpg.Connection | None = None
+            try:
+                conn = await asyncpg.connect(self.settings.database_url,
+                                             timeout=self.settings.db_connect_timeout_s)
+                await conn.add_listener(NOTIFY_CHANNEL, lambda *_: self._wake.set())
+                while not conn.is_closed():
+                    await asyncio.sleep(5)
+                    await conn.execute("SELECT 1", timeout=self.settings.db_command_timeout_s)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.debug("outbox listener reconnecting (%s)", exc)
+            finally:
+                if conn is not None:
+                    with contextlib.suppress(Exception):
+                        conn.terminate()
+            await asyncio.sleep(2)

@@ -1,0 +1,116 @@
+"""Public user API (`/api/v1/users...`) and the internal lookup used by order-service."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Path, Request
+from pydantic import BaseModel
+
+from svckit.auth import CallerDep, issue_token
+from svckit.problems import Problem, problem_responses
+from svckit.types import MAX_ID, text, text_int
+from user_service import repository
+from user_service.passwords import hash_password, verify_password
+
+EMAIL_PATTERN = r"^[^@\s\x00]+@[^@\s\x00]+\.[^@\s\x00]+$"
+Email = text(3, 254, EMAIL_PATTERN)
+Password = text(8, 128)
+
+router = APIRouter(tags=["users"])
+internal = APIRouter(tags=["internal"])
+
+
+class UserCreate(BaseModel):
+    email: Email
+    password: Password
+    name: text(1, 100)
+
+
+class Login(BaseModel):
+    email: text(1, 254)
+    password: text(1, 128)
+
+
+class UserOut(BaseModel):
+    id: int
+    email: str
+    name: str
+
+
+class Token(BaseModel):
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_in: int
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def _user_out(row) -> UserOut:  # type: ignore[no-untyped-def]
+    return UserOut(id=row["id"], email=row["email"], name=row["name"])
+
+
+@router.post(
+    "/api/v1/users", status_code=201, response_model=UserOut, operation_id="registerUser",
+    summary="Register a user", responses=problem_responses(400, 409, 422, 503),
+)
+async def register(body: UserCreate, request: Request) -> UserOut:
+    settings = request.app.state.settings
+    password_hash = await hash_password(body.password, settings.password_scrypt_n)
+    try:
+        row = await repository.create_user(
+            request.app.state.pool, normalise_email(body.email), body.name, password_hash
+        )
+    except repository.EmailTaken:
+        raise Problem(409, "This email is already registered") from None
+    request.app.state.relay.wake()
+    return _user_out(row)
+
+
+@router.post(
+    "/api/v1/users/login", response_model=Token, operation_id="login",
+    summary="Exchange credentials for a bearer token",
+    responses=problem_responses(400, 401, 422, 503),
+)
+async def login(body: Login, request: Request) -> Token:
+    settings = request.app.state.settings
+    row = await repository.user_by_email(request.app.state.pool, normalise_email(body.email))
+    # Hash even for an unknown email so timing does not reveal which emails exist.
+    ok = await verify_password(body.password, row["password_hash"] if row else _DUMMY_HASH)
+    if row is None or not ok:
+        raise Problem(401, "Invalid email or password", headers={"WWW-Authenticate": "Bearer"})
+    token = issue_token(settings.jwt_secret, row["id"], row["role"], settings.jwt_ttl_s)
+    return Token(access_token=token, expires_in=settings.jwt_ttl_s)
+
+
+@router.get(
+    "/api/v1/users/me", response_model=UserOut, operation_id="getMe",
+    summary="The caller's profile", responses=problem_responses(401, 503),
+)
+async def me(caller: CallerDep, request: Request) -> UserOut:
+    row = await repository.user_by_id(request.app.state.pool, caller.user_id)
+    if row is None:
+        raise Problem(401, "Unknown user", headers={"WWW-Authenticate": "Bearer"})
+    return _user_out(row)
+
+
+@internal.get(
+    "/internal/v1/users/{user_id}", response_model=UserOut, operation_id="getUserInternal",
+    summary="Service-to-service user lookup (not routed by the gateway)",
+    responses=problem_responses(404, 422, 503),
+)
+async def internal_user(
+    user_id: Annotated[text_int(1, MAX_ID), Path()], request: Request
+) -> UserOut:
+    row = await repository.user_by_id(request.app.state.pool, user_id)
+    if row is None:
+        raise Problem(404, "No such user")
+    return _user_out(row)
+
+
+# A fixed valid scrypt hash of a random password, verified against for unknown emails.
+_DUMMY_HASH = (
+    "scrypt$8192$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
+)

@@ -1,0 +1,31 @@
+"""Polling with monotonic deadlines: the platform is eventually consistent (the saga runs
+over a broker), so tests wait for a state instead of sleeping a fixed time."""
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+T = TypeVar("T")
+
+
+def poll_until(
+    probe: Callable[[], T],
+    done: Callable[[T], bool],
+    *,
+    timeout: float,
+    interval: float = 0.1,
+    max_interval: float = 1.0,
+) -> T:
+    """Call `probe` until `done(result)` or the deadline passes; return the last result.
+
+    The caller asserts on the returned value, so a timeout shows the last state seen
+    rather than a bare "timed out". The interval grows gently to keep load low.
+    """
+    deadline = time.monotonic() + timeout
+    result = probe()
+    while not done(result) and time.monotonic() < deadline:
+        time.sleep(min(interval, max(0.0, deadline - time.monotonic())))
+        interval = min(interval * 1.5, max_interval)
+        result = probe()
+    return result
