@@ -18,7 +18,8 @@ from svckit.problems import Problem
 async def check_user(users: ServiceClient, user_id: int) -> None:
     response = await users.get(f"/internal/v1/users/{user_id}")
     if response.status_code == 404:
-        raise Problem(401, "The token's user no longer exists", headers={"WWW-Authenticate": "Bearer"})
+        raise Problem(401, "The token's user no longer exists",
+                      headers={"WWW-Authenticate": "Bearer"})
     if response.status_code != 200:
         raise DependencyUnavailable("user", f"unexpected answer {response.status_code}")
 

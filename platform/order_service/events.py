@@ -8,6 +8,8 @@ product-service (commit or release the reservation) through the outbox.
 from __future__ import annotations
 
 import logging
+from decimal import Decimal
+from typing import Any
 
 import asyncpg
 
@@ -17,6 +19,30 @@ from svckit.settings import ServiceSettings
 from svckit.topology import SAGA_QUEUES
 
 log = logging.getLogger("order_service.events")
+
+ORDER_CREATED = "order.created"
+ORDER_PAID = "order.paid"
+ORDER_PAYMENT_FAILED = "order.payment_failed"
+
+
+def order_created(order_id: int, user_id: int, lines: list[dict[str, Any]], amount: Decimal,
+                  currency: str, payment_token: str) -> dict[str, Any]:
+    """Payload of `order.created`; lines are `{product_id, quantity, unit_price: Decimal}`."""
+    return {
+        "order_id": order_id,
+        "user_id": user_id,
+        "items": [{"product_id": line["product_id"], "quantity": line["quantity"],
+                   "unit_price": f"{line['unit_price']:.2f}"} for line in lines],
+        "amount": f"{amount:.2f}",
+        "currency": currency,
+        "payment_token": payment_token,
+    }
+
+
+def payment_outcome(order_id: int, user_id: int, success: bool) -> tuple[str, dict[str, Any]]:
+    """Event type and payload announcing a payment's outcome to product-service."""
+    event_type = ORDER_PAID if success else ORDER_PAYMENT_FAILED
+    return event_type, {"order_id": order_id, "user_id": user_id}
 
 
 async def _finish(conn: asyncpg.Connection, order_id: int, status: str) -> asyncpg.Record | None:
@@ -39,8 +65,7 @@ async def on_payment_completed(conn: asyncpg.Connection, event: Event) -> None:
     row = await _finish(conn, order_id, "PAID" if success else "PAYMENT_FAILED")
     if row is None:
         return
-    await add_event(conn, "order.paid" if success else "order.payment_failed",
-                    {"order_id": order_id, "user_id": row["user_id"]})
+    await add_event(conn, *payment_outcome(order_id, row["user_id"], success))
     log.info("order %s %s", order_id, "PAID" if success else "PAYMENT_FAILED")
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import asyncpg
 
+from order_service.events import ORDER_CREATED, order_created
 from svckit.outbox import add_event
 
 ORDER_COLUMNS = "id, user_id, status, total, currency, request_hash, created_at, updated_at"
@@ -82,13 +83,9 @@ async def create_order(pool: asyncpg.Pool, *, user_id: int, key: str, request_ha
             " VALUES ($1, $2, $3, $4, $5)",
             [(row["id"], n, line.product_id, line.quantity, line.unit_price)
              for n, line in enumerate(lines)])
-        await add_event(conn, "order.created", {
-            "order_id": row["id"],
-            "user_id": user_id,
-            "items": [{"product_id": line.product_id, "quantity": line.quantity,
-                       "unit_price": f"{line.unit_price:.2f}"} for line in lines],
-            "amount": f"{total:.2f}",
-            "currency": currency,
-            "payment_token": payment_token,
-        })
+        await add_event(conn, ORDER_CREATED, order_created(
+            row["id"], user_id,
+            [{"product_id": ln.product_id, "quantity": ln.quantity, "unit_price": ln.unit_price}
+             for ln in lines],
+            total, currency, payment_token))
         return (await _with_items(conn, [row]))[0]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from decimal import Decimal
+from typing import Any
 
 import asyncpg
 
@@ -14,6 +15,15 @@ from svckit.settings import ServiceSettings
 from svckit.topology import SAGA_QUEUES
 
 log = logging.getLogger("payment_service.events")
+
+
+PAYMENT_COMPLETED = "payment.completed"
+
+
+def payment_completed(order_id: int, payment_id: int, outcome: str, amount: Decimal,
+                      currency: str) -> dict[str, Any]:
+    return {"order_id": order_id, "payment_id": payment_id, "success": outcome == "APPROVED",
+            "status": outcome, "amount": f"{amount:.2f}", "currency": currency}
 
 
 def make_handler(settings: ServiceSettings):  # type: ignore[no-untyped-def]
@@ -32,10 +42,8 @@ def make_handler(settings: ServiceSettings):  # type: ignore[no-untyped-def]
             "INSERT INTO payments (order_id, user_id, amount, currency, status)"
             " VALUES ($1, $2, $3, $4, $5) RETURNING id",
             order_id, int(data["user_id"]), amount, data["currency"], outcome)
-        await add_event(conn, "payment.completed", {
-            "order_id": order_id, "payment_id": row["id"], "success": outcome == "APPROVED",
-            "status": outcome, "amount": f"{amount:.2f}", "currency": data["currency"],
-        })
+        await add_event(conn, PAYMENT_COMPLETED, payment_completed(
+            order_id, row["id"], outcome, amount, data["currency"]))
         log.info("order %s charged: %s", order_id, outcome)
 
     return on_inventory_reserved

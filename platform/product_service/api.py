@@ -76,7 +76,8 @@ async def list_products(
     q: Annotated[str | None, Query(max_length=100, pattern=r"^[^\x00]*$")] = None,
 ) -> ProductPage:
     rows, total = await repository.list_products(request.app.state.pool, limit, offset, q)
-    return ProductPage(items=[product_out(r) for r in rows], total=total, limit=limit, offset=offset)
+    return ProductPage(items=[product_out(r) for r in rows], total=total, limit=limit,
+                       offset=offset)
 
 
 @router.get(

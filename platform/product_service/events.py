@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from typing import Any
 
 import asyncpg
 
@@ -18,6 +19,20 @@ from svckit.settings import ServiceSettings
 from svckit.topology import SAGA_QUEUES
 
 log = logging.getLogger("product_service.events")
+
+
+INVENTORY_RESERVED = "inventory.reserved"
+INVENTORY_REJECTED = "inventory.rejected"
+
+
+def inventory_reserved(order_created: dict[str, Any]) -> dict[str, Any]:
+    """Payload of `inventory.reserved`: what payment-service needs, passed through."""
+    return {key: order_created[key]
+            for key in ("order_id", "user_id", "amount", "currency", "payment_token")}
+
+
+def inventory_rejected(order_id: int, user_id: int, reason: str) -> dict[str, Any]:
+    return {"order_id": order_id, "user_id": user_id, "reason": reason}
 
 
 class _Short(Exception):
@@ -47,22 +62,18 @@ async def on_order_created(conn: asyncpg.Connection, event: Event) -> None:
             await conn.execute(
                 "INSERT INTO reservations (order_id, state) VALUES ($1, 'RESERVED')", order_id)
             await conn.executemany(
-                "INSERT INTO reservation_items (order_id, product_id, quantity) VALUES ($1, $2, $3)",
+                "INSERT INTO reservation_items (order_id, product_id, quantity)"
+                " VALUES ($1, $2, $3)",
                 [(order_id, pid, qty) for pid, qty in sorted(wanted.items())],
             )
     except _Short as short:
         await conn.execute(
             "INSERT INTO reservations (order_id, state) VALUES ($1, 'REJECTED')", order_id)
-        await add_event(conn, "inventory.rejected", {
-            "order_id": order_id, "user_id": data["user_id"],
-            "reason": f"insufficient stock for product {short.product_id}",
-        })
+        await add_event(conn, INVENTORY_REJECTED, inventory_rejected(
+            order_id, data["user_id"], f"insufficient stock for product {short.product_id}"))
         log.info("order %s rejected: product %s short", order_id, short.product_id)
         return
-    await add_event(conn, "inventory.reserved", {
-        "order_id": order_id, "user_id": data["user_id"], "amount": data["amount"],
-        "currency": data["currency"], "payment_token": data["payment_token"],
-    })
+    await add_event(conn, INVENTORY_RESERVED, inventory_reserved({**data, "order_id": order_id}))
     log.info("order %s reserved", order_id)
 
 

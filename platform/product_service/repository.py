@@ -22,7 +22,8 @@ def _like_pattern(q: str) -> str:
 async def list_products(pool: asyncpg.Pool, limit: int, offset: int, q: str | None
                         ) -> tuple[list[asyncpg.Record], int]:
     if q:
-        where, args = "WHERE name ILIKE $1 OR sku ILIKE $1 OR description ILIKE $1", [_like_pattern(q)]
+        where = "WHERE name ILIKE $1 OR sku ILIKE $1 OR description ILIKE $1"
+        args = [_like_pattern(q)]
     else:
         where, args = "", []
     n = len(args)

@@ -4,6 +4,7 @@ consumers), error handlers, middleware, operations endpoints and the OpenAPI pos
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -67,7 +68,10 @@ def create_service_app(
             await broker.stop()
             if on_shutdown:
                 await on_shutdown(app)
-            await pool.close()
+            try:
+                await asyncio.wait_for(pool.close(), 5)
+            except (asyncio.TimeoutError, Exception):
+                pool.terminate()
             log.info("%s-service stopped", settings.service_name)
 
     app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan,

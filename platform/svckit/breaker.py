@@ -53,7 +53,8 @@ class CircuitBreaker:
 
     @property
     def state(self) -> BreakerState:
-        if self._state is BreakerState.OPEN and self._clock() - self._opened_at >= self.reset_timeout_s:
+        waited = self._clock() - self._opened_at
+        if self._state is BreakerState.OPEN and waited >= self.reset_timeout_s:
             self._set(BreakerState.HALF_OPEN)
         return self._state
 

@@ -11,11 +11,10 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import aio_pika
 from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractExchange
-from yarl import URL
 
 from svckit.metrics import BROKER_CONNECTED
 from svckit.settings import ServiceSettings
@@ -54,11 +53,12 @@ class Broker:
         self._on_connect.append(callback)
 
     def _url(self) -> str:
-        url = URL(self.settings.amqp_url)
-        query: dict[str, Any] = dict(url.query)
+        """AMQP_URL plus a heartbeat (to notice a silently dead link) and a connection name."""
+        parts = urlsplit(self.settings.amqp_url)
+        query = dict(parse_qsl(parts.query))
         query.setdefault("heartbeat", str(self.settings.broker_heartbeat_s))
         query.setdefault("name", f"crashcart-{self.settings.service_name}")
-        return str(url.with_query(query))
+        return urlunsplit(parts._replace(query=urlencode(query)))
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="broker-connection")

@@ -92,7 +92,8 @@ class Consumer:
             duplicate = await self._handle(event, handler)
         except Exception as exc:
             transient = is_db_unavailable(exc)
-            if isinstance(exc, PoisonMessage) or (not transient and attempt >= self.settings.consumer_max_attempts):
+            exhausted = not transient and attempt >= self.settings.consumer_max_attempts
+            if isinstance(exc, PoisonMessage) or exhausted:
                 log.error("handler failed for %s %s on attempt %d: %r", event.event_type,
                           event.event_id, attempt, exc, exc_info=not transient)
                 await self._dead_letter(message, attempt, repr(exc))
@@ -163,7 +164,8 @@ class Consumer:
         CONSUMER_RETRIES.labels(self.spec.name).inc()
         CONSUMED.labels(self.spec.name, "retried").inc()
 
-    async def _dead_letter(self, message: AbstractIncomingMessage, attempt: int, reason: str) -> None:
+    async def _dead_letter(self, message: AbstractIncomingMessage, attempt: int,
+                           reason: str) -> None:
         try:
             await self._republish(message, dead_letter_queue(self.spec.name),
                                   {"x-attempt": attempt, "x-death-reason": reason[:500]})

@@ -10,7 +10,12 @@ from __future__ import annotations
 import logging
 
 import httpx
-from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
+from tenacity import (
+    AsyncRetrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_exponential_jitter,
+)
 
 from svckit.breaker import CircuitBreaker, CircuitOpenError
 from svckit.metrics import DEPENDENCY_CALLS
@@ -65,7 +70,7 @@ class ServiceClient:
         """GET with retries; returns any non-5xx response (404 is the caller's business)."""
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self.attempts),
-            wait=wait_exponential_jitter(initial=0.05, max=0.5, jitter=0.05),
+            wait=wait_exponential_jitter(multiplier=0.05, max=0.5, jitter=0.05),
             retry=retry_if_exception_type(_Retryable),
             reraise=True,
         )
@@ -85,7 +90,8 @@ class ServiceClient:
         except CircuitOpenError as exc:
             DEPENDENCY_CALLS.labels(self.dependency, "breaker_open").inc()
             raise DependencyUnavailable(
-                self.dependency, "circuit open", retry_after_s=max(1, int(self.breaker.reset_timeout_s))
+                self.dependency, "circuit open",
+                retry_after_s=max(1, int(self.breaker.reset_timeout_s)),
             ) from exc
         headers = {REQUEST_ID_HEADER: current_request_id() or ""}
         try:

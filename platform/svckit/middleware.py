@@ -66,7 +66,11 @@ class ObservabilityMiddleware:
         finally:
             elapsed = time.perf_counter() - started
             route = scope.get("route")
-            template = getattr(route, "path", None) or "unmatched"
+            template = getattr(route, "path", None)
+            if template is None:
+                # Plain Starlette routes (/openapi.json, /docs) set no route; the few that
+                # answer are labelled by path, anything else shares one label (cardinality).
+                template = scope["path"] if status < 300 else "unmatched"
             HTTP_LATENCY.labels(scope["method"], template, str(status)).observe(elapsed)
             if scope["path"] not in _QUIET_PATHS:
                 log.info(

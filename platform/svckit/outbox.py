@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 import uuid
 from datetime import datetime, timezone
 from typing import Any
@@ -30,7 +31,8 @@ NOTIFY_CHANNEL = "svckit_outbox"
 BATCH = 100
 
 
-async def add_event(conn: asyncpg.Connection, event_type: str, payload: dict[str, Any]) -> uuid.UUID:
+async def add_event(conn: asyncpg.Connection, event_type: str, payload: dict[str, Any]
+                    ) -> uuid.UUID:
     """Record an event to publish; call inside the transaction of the state change."""
     event_id = uuid.uuid4()
     headers = {REQUEST_ID_HEADER: current_request_id() or ""}
@@ -63,6 +65,8 @@ class OutboxRelay:
         self.settings = settings
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
+        self._backlog_at = 0.0
+        self._pruned_at = time.monotonic()
 
     def wake(self) -> None:
         self._wake.set()
@@ -136,8 +140,17 @@ class OutboxRelay:
         return True
 
     async def _update_backlog(self) -> None:
+        """Refresh the backlog gauge (at most twice a second) and prune old published rows."""
+        now = time.monotonic()
+        if now - self._backlog_at < 0.5:
+            return
+        self._backlog_at = now
         async with self.pool.acquire() as conn:
             count = await conn.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL")
+            if now - self._pruned_at > 60:
+                self._pruned_at = now
+                await conn.execute(
+                    "DELETE FROM outbox WHERE published_at < now() - interval '1 hour'")
         OUTBOX_BACKLOG.set(count)
 
     async def _listen(self) -> None:

@@ -122,7 +122,8 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         model = ValidationProblem if status == 422 else ProblemDetail
         entry: dict[str, Any] = {
             "description": _DESCRIPTIONS.get(status, HTTPStatus(status).phrase),
-            "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}}},
+            "content": {PROBLEM_MEDIA_TYPE: {
+                "schema": {"$ref": f"#/components/schemas/{model.__name__}"}}},
         }
         if status == 401:
             entry["headers"] = {
@@ -158,12 +159,14 @@ def allowed_methods(request: Request) -> list[str]:
     Starlette's own `Allow` lists one route's methods only; the document is what clients
     (and the fuzzer) compare against.
     """
-    table: list[tuple[re.Pattern[str], set[str]]] | None = getattr(request.app.state, "allow_table", None)
+    table: list[tuple[re.Pattern[str], set[str]]] | None = getattr(
+        request.app.state, "allow_table", None)
     if table is None:
         table = []
         for template, operations in request.app.openapi().get("paths", {}).items():
             regex = "^" + re.sub(r"\\{[^}/]+\\}", "[^/]+", re.escape(template)) + "$"
-            table.append((re.compile(regex), {m.upper() for m in operations if m.lower() in _HTTP_METHODS}))
+            declared = {m.upper() for m in operations if m.lower() in _HTTP_METHODS}
+            table.append((re.compile(regex), declared))
         request.app.state.allow_table = table
     methods: set[str] = set()
     for pattern, declared in table:

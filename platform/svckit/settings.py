@@ -97,7 +97,8 @@ class ServiceSettings(BaseSettings):
     @model_validator(mode="after")
     def _default_database(self) -> ServiceSettings:
         if not self.database_url:
-            self.database_url = f"postgresql://postgres@127.0.0.1:5432/crashcart_{self.service_name}"
+            self.database_url = (
+                f"postgresql://postgres@127.0.0.1:5432/crashcart_{self.service_name}")
         if not self.database_url.startswith(("postgresql://", "postgres://")):
             raise ValueError("DATABASE_URL must start with postgresql://")
         return self

@@ -43,7 +43,8 @@ def retry_delay_ms(settings: ServiceSettings, level: int) -> int:
     return settings.consumer_retry_base_ms * 2 ** (level - 1)
 
 
-async def declare_saga_topology(channel: AbstractChannel, settings: ServiceSettings) -> AbstractExchange:
+async def declare_saga_topology(channel: AbstractChannel, settings: ServiceSettings
+                                ) -> AbstractExchange:
     exchange = await channel.declare_exchange(
         settings.events_exchange, aio_pika.ExchangeType.TOPIC, durable=True
     )

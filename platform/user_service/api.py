@@ -13,7 +13,8 @@ from svckit.types import MAX_ID, text, text_int
 from user_service import repository
 from user_service.passwords import hash_password, verify_password
 
-EMAIL_PATTERN = r"^[^@\s\x00]+@[^@\s\x00]+\.[^@\s\x00]+$"
+# Explicit ASCII ranges, not \s: Python and Rust regex engines disagree on Unicode spaces.
+EMAIL_PATTERN = r"^[^@\x00-\x20]+@[^@\x00-\x20]+\.[^@\x00-\x20]+$"
 Email = text(3, 254, EMAIL_PATTERN)
 Password = text(8, 128)
 

@@ -13,7 +13,8 @@ class EmailTaken(Exception):
     pass
 
 
-async def create_user(pool: asyncpg.Pool, email: str, name: str, password_hash: str) -> asyncpg.Record:
+async def create_user(pool: asyncpg.Pool, email: str, name: str, password_hash: str
+                      ) -> asyncpg.Record:
     """Insert a user and its `user.registered` event in one transaction."""
     async with pool.acquire() as conn, conn.transaction():
         try:

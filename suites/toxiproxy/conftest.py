@@ -23,8 +23,9 @@ if TYPE_CHECKING:
 
 REAL_SERVER_URL = os.environ.get("TOXIPROXY_URL", "").rstrip("/")
 EMBEDDED_ONLY_REASON = (
-    "needs the embedded server: upstream Toxiproxy ignores -seed and has no input validation "
-    "for these values (it panics), so this cannot run against TOXIPROXY_URL"
+    "needs the embedded server: it starts its own server instances (a real -seed, startup "
+    "flags) or checks validation that upstream lacks (it panics instead), so it cannot run "
+    "against the server at TOXIPROXY_URL"
 )
 
 
@@ -120,9 +121,11 @@ def embedded_server(tmp_path: Any) -> Iterator[Callable[..., RunningServer]]:
 
     servers: list[RunningServer] = []
 
-    def start(*, seed: int | None = None) -> RunningServer:
+    def start(*, seed: int | None = None, config: str | None = None,
+              extra_args: list[str] | None = None) -> RunningServer:
         log_path = tmp_path / f"server-{len(servers)}.log"
-        server = start_subprocess(host="127.0.0.1", port=0, seed=seed, log_path=log_path)
+        server = start_subprocess(host="127.0.0.1", port=0, seed=seed, config=config,
+                                  log_path=log_path, extra_args=extra_args)
         servers.append(server)
         return server
 

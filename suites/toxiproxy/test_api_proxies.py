@@ -7,6 +7,7 @@ TestProxyUpdate..., TestRestartFailedToStartProxy, TestProxyUpdateWithHostname.
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import httpx
@@ -220,3 +221,27 @@ def test_reset_re_enables_clears_toxics_and_keeps_proxies(api: httpx.Client) -> 
         assert proxy["toxics"] == []
         assert net.is_listening(admin.port_of(proxy["listen"]))
     assert index[disabled["name"]]["listen"] == disabled["listen"]
+
+
+@pytest.mark.parametrize(
+    ("listen", "shown"),
+    [("127.0.0.1:0", r"127\.0\.0\.1:\d+"), ("0.0.0.0:0", r"0\.0\.0\.0:\d+"),
+     (":0", r"\[::\]:\d+"), ("", r"\[::\]:\d+")],
+    ids=["loopback", "ipv4-any", "port-only", "empty"],
+)
+def test_listen_is_shown_as_the_real_socket_address(
+    api: httpx.Client, listen: str, shown: str
+) -> None:
+    proxy = admin.create_proxy(api, "127.0.0.1:1", listen=listen)
+    assert re.fullmatch(shown, proxy["listen"]), proxy["listen"]
+    port = admin.port_of(proxy["listen"])
+    assert port > 0
+    assert net.is_listening(port)
+
+
+def test_deleting_a_proxy_deletes_its_toxics(api: httpx.Client) -> None:
+    proxy = admin.create_proxy(api, "127.0.0.1:1")
+    admin.add_toxic(api, proxy["name"], "latency")
+    assert api.delete(f"/proxies/{proxy['name']}").status_code == 204
+    again = admin.create_proxy(api, "127.0.0.1:1", name=proxy["name"])
+    assert again["toxics"] == []

@@ -132,3 +132,14 @@ def test_reset_keeps_live_connections_of_enabled_proxies(
         net.round_trip_ms(client, b"one")
         assert api.post("/reset").status_code == 204
         net.round_trip_ms(client, b"two")
+
+
+def test_toxics_survive_disable_and_apply_after_re_enable(
+    api: httpx.Client, echo_proxy: Proxied
+) -> None:
+    admin.add_toxic(api, echo_proxy.name, "latency", attributes={"latency": 100})
+    admin.update_proxy(api, echo_proxy.name, {"enabled": False})
+    admin.update_proxy(api, echo_proxy.name, {"enabled": True})
+    assert admin.toxic_names(api, echo_proxy.name) == ["latency_downstream"]
+    with net.connect(echo_proxy.port) as client:
+        assert 100 <= net.round_trip_ms(client, b"slow again") <= 100 + net.SLACK_MS

@@ -1,0 +1,46 @@
+"""JSON-Schema-exact integers: what the fuzzer calls valid is accepted, nothing more."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import TypeAdapter, ValidationError
+
+from svckit.types import json_int, text, text_int
+
+BODY_INT = TypeAdapter(json_int(1, 100))
+TEXT_INT = TypeAdapter(text_int(0, 10))
+
+
+@pytest.mark.parametrize("value, expected", [(5, 5), (5.0, 5), (100, 100)],
+                         ids=["int", "float-int", "max"])
+def test_body_integer_accepts_json_integers(value: object, expected: int) -> None:
+    assert BODY_INT.validate_python(value) == expected
+
+
+@pytest.mark.parametrize("value", [True, False, "5", 5.5, 0, 101, None], ids=repr)
+def test_body_integer_rejects_everything_else(value: object) -> None:
+    with pytest.raises(ValidationError):
+        BODY_INT.validate_python(value)
+
+
+@pytest.mark.parametrize("value, expected", [("7", 7), ("7.0", 7), ("0", 0)])
+def test_text_integer_accepts_integer_text(value: str, expected: int) -> None:
+    assert TEXT_INT.validate_python(value) == expected
+
+
+@pytest.mark.parametrize("value", ["true", "false", "7.5", "", " 7", "1e3", "11"], ids=repr)
+def test_text_integer_rejects_everything_else(value: str) -> None:
+    with pytest.raises(ValidationError):
+        TEXT_INT.validate_python(value)
+
+
+def test_schema_declares_bounds() -> None:
+    assert BODY_INT.json_schema() == {"type": "integer", "minimum": 1, "maximum": 100}
+
+
+def test_text_rejects_nul_and_lone_surrogates() -> None:
+    adapter = TypeAdapter(text(1, 10))
+    assert adapter.validate_python("ok") == "ok"
+    for bad in ("a\x00b", "\ud800", ""):
+        with pytest.raises(ValidationError):
+            adapter.validate_python(bad)
