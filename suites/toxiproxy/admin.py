@@ -25,6 +25,7 @@ TOXIC_ATTRIBUTES: dict[str, dict[str, int]] = {
 PROXY_FIELDS = ["name", "listen", "upstream", "enabled", "toxics"]
 TOXIC_FIELDS = {"attributes", "name", "type", "stream", "toxicity"}
 BAD_BODY_PREFIX = "bad request body: "
+INVALID_STREAM = "stream was invalid, can be either upstream or downstream"
 
 
 def unique_name(prefix: str = "proxy") -> str:
@@ -110,7 +111,7 @@ def toxic_names(api: httpx.Client, proxy: str) -> list[str]:
 
 
 def assert_api_error(response: httpx.Response, status: int, message: str) -> dict[str, Any]:
-    """Assert Toxiproxy's error shape: that status and body `{"error": message, "status": status}`."""
+    """Assert the error shape: `status` and body `{"error": message, "status": status}`."""
     assert response.status_code == status, (
         f"expected {status} {message!r}, got {response.status_code}: {response.text}"
     )

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
 
 from suites.toxiproxy import admin
-from suites.toxiproxy.upstreams import Upstream, echo
+from suites.toxiproxy.upstreams import Proxied, Upstream, echo
 
 if TYPE_CHECKING:
     from chaos.toxiproxy.runner import RunningServer
@@ -30,7 +29,9 @@ EMBEDDED_ONLY_REASON = (
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "toxiproxy: Toxiproxy conformance suite (admin API + data path)")
+    config.addinivalue_line(
+        "markers", "toxiproxy: Toxiproxy conformance suite (admin API + data path)"
+    )
     config.addinivalue_line(
         "markers",
         "embedded_only: needs our embedded Toxiproxy (seeded RNG, extra validation); "
@@ -81,15 +82,6 @@ def echo_upstream() -> Iterator[Upstream]:
     upstream = Upstream(echo)
     yield upstream
     upstream.close()
-
-
-@dataclass(slots=True, frozen=True)
-class Proxied:
-    """A proxy in front of an upstream: its name, the port clients connect to, the upstream."""
-
-    name: str
-    port: int
-    upstream: Upstream
 
 
 @pytest.fixture

@@ -141,3 +141,16 @@ def round_trip_ms(sock: socket.socket, message: bytes) -> float:
     assert echoed == message
     return elapsed
 
+
+
+def assert_delay(elapsed_ms: float, low_ms: float, high_ms: float | None = None) -> None:
+    """Assert low <= elapsed <= high + SLACK_MS (high defaults to low): never early."""
+    high = (low_ms if high_ms is None else high_ms) + SLACK_MS
+    assert low_ms <= elapsed_ms <= high, (
+        f"{elapsed_ms:.1f} ms not in [{low_ms}, {high:.0f}] (includes {SLACK_MS:.0f} ms slack)"
+    )
+
+
+def assert_fast(elapsed_ms: float) -> None:
+    """Assert an untoxic round trip stayed within the scheduling slack."""
+    assert elapsed_ms < SLACK_MS, f"{elapsed_ms:.1f} ms; expected < {SLACK_MS:.0f} ms (no toxic)"

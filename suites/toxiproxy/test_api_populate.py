@@ -56,7 +56,9 @@ def test_populate_with_identical_config_keeps_existing_proxy_and_toxics(api: htt
     assert admin.toxic_names(api, existing["name"]) == ["latency_downstream"]
 
 
-def test_populate_identical_entry_saying_disabled_leaves_existing_enabled(api: httpx.Client) -> None:
+def test_populate_identical_entry_saying_disabled_leaves_existing_enabled(
+    api: httpx.Client,
+) -> None:
     existing = admin.create_proxy(api, "127.0.0.1:1")
     response = api.post("/populate", json=[_entry(existing["name"], listen=existing["listen"],
                                                   enabled=False)])

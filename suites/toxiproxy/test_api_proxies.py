@@ -14,8 +14,7 @@ import httpx
 import pytest
 
 from suites.toxiproxy import admin, net
-from suites.toxiproxy.conftest import Proxied
-from suites.toxiproxy.upstreams import Behaviour, Upstream, sink
+from suites.toxiproxy.upstreams import Behaviour, Proxied, Upstream, sink
 
 
 def test_create_returns_201_with_the_full_proxy_object(api: httpx.Client) -> None:
@@ -159,7 +158,8 @@ def test_update_listen_to_a_hostname_of_the_same_address_keeps_connections(
 ) -> None:
     with net.connect(echo_proxy.port) as client:
         assert net.round_trip_ms(client, b"before") >= 0
-        updated = admin.update_proxy(api, echo_proxy.name, {"listen": f"localhost:{echo_proxy.port}"})
+        hostname_listen = f"localhost:{echo_proxy.port}"
+        updated = admin.update_proxy(api, echo_proxy.name, {"listen": hostname_listen})
         assert updated["listen"] == f"127.0.0.1:{echo_proxy.port}"
         assert net.round_trip_ms(client, b"after") >= 0
 
@@ -245,3 +245,57 @@ def test_deleting_a_proxy_deletes_its_toxics(api: httpx.Client) -> None:
     assert api.delete(f"/proxies/{proxy['name']}").status_code == 204
     again = admin.create_proxy(api, "127.0.0.1:1", name=proxy["name"])
     assert again["toxics"] == []
+
+
+def test_reset_answers_500_when_a_proxy_cannot_be_re_enabled(api: httpx.Client) -> None:
+    proxy = admin.create_proxy(api, "127.0.0.1:1", listen="127.0.0.1:0")
+    admin.update_proxy(api, proxy["name"], {"enabled": False})
+    admin.create_proxy(api, "127.0.0.1:2", listen=proxy["listen"])  # squatter on that port
+    response = api.post("/reset")
+    assert response.status_code == 500
+    assert "address already in use" in response.json()["error"]
+    assert admin.get_proxy(api, proxy["name"])["enabled"] is False
+
+
+def test_index_keys_are_sorted_by_name(api: httpx.Client) -> None:
+    suffix = admin.unique_name("")
+    for prefix in ("charlie", "alpha", "bravo"):
+        admin.create_proxy(api, "127.0.0.1:1", name=prefix + suffix)
+    assert list(api.get("/proxies").json()) == [p + suffix for p in ("alpha", "bravo", "charlie")]
+
+
+def test_upstream_hostname_is_stored_verbatim_and_resolved_on_dial(
+    api: httpx.Client, echo_upstream: Upstream
+) -> None:
+    upstream = f"localhost:{echo_upstream.port}"
+    proxy = admin.create_proxy(api, upstream)
+    assert proxy["upstream"] == upstream
+    assert admin.get_proxy(api, proxy["name"])["upstream"] == upstream
+    with net.connect(admin.port_of(proxy["listen"])) as client:
+        net.round_trip_ms(client, b"resolved")
+
+
+@pytest.mark.parametrize(
+    "change",
+    [{"upstream": "127.0.0.1:1"}, {"listen": "127.0.0.1:0"}],
+    ids=["upstream", "listen"],
+)
+def test_changing_upstream_or_listen_drops_live_connections(
+    api: httpx.Client, echo_proxy: Proxied, change: dict[str, str]
+) -> None:
+    with net.connect(echo_proxy.port) as client:
+        net.round_trip_ms(client, b"alive")
+        admin.update_proxy(api, echo_proxy.name, change)
+        outcome = net.read_until_closed(client, timeout=2.0)
+    assert outcome.closure is not None, "live connection survived a restart of the proxy"
+
+
+def test_update_without_changes_keeps_live_connections(
+    api: httpx.Client, echo_proxy: Proxied
+) -> None:
+    with net.connect(echo_proxy.port) as client:
+        net.round_trip_ms(client, b"alive")
+        current = admin.get_proxy(api, echo_proxy.name)
+        admin.update_proxy(api, echo_proxy.name, {
+            "listen": current["listen"], "upstream": current["upstream"], "enabled": True})
+        net.round_trip_ms(client, b"still alive")

@@ -31,7 +31,8 @@ def _defaults_case(toxic_type: str) -> tuple[dict[str, Any] | None, dict[str, in
     return None, admin.TOXIC_ATTRIBUTES[toxic_type]
 
 
-@pytest.mark.parametrize("toxic_type", list(admin.TOXIC_ATTRIBUTES), ids=list(admin.TOXIC_ATTRIBUTES))
+@pytest.mark.parametrize("toxic_type", list(admin.TOXIC_ATTRIBUTES),
+                         ids=list(admin.TOXIC_ATTRIBUTES))
 def test_toxic_defaults_downstream_toxicity_1_and_every_attribute(
     api: httpx.Client, proxy: str, toxic_type: str
 ) -> None:
@@ -198,5 +199,5 @@ def test_unknown_toxic_type_is_400(api: httpx.Client, proxy: str) -> None:
 @pytest.mark.parametrize("stream", ["sideways", "", "up"], ids=["word", "empty", "prefix"])
 def test_invalid_stream_is_400(api: httpx.Client, proxy: str, stream: str) -> None:
     response = api.post(f"/proxies/{proxy}/toxics", json={"type": "latency", "stream": stream})
-    admin.assert_api_error(response, 400, "stream was invalid, can be either upstream or downstream")
+    admin.assert_api_error(response, 400, admin.INVALID_STREAM)
     assert admin.toxic_names(api, proxy) == []

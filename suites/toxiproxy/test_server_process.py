@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import httpx
 import pytest
@@ -17,11 +17,14 @@ from prometheus_client.parser import text_string_to_metric_families
 from suites.toxiproxy import admin, net
 from suites.toxiproxy.upstreams import Upstream
 
+if TYPE_CHECKING:
+    from chaos.toxiproxy.runner import RunningServer
+
 pytestmark = pytest.mark.embedded_only
 
 
 def test_startup_config_creates_proxies_before_the_api_answers(
-    embedded_server: Callable[..., Any], echo_upstream: Upstream, tmp_path: Path
+    embedded_server: Callable[..., RunningServer], echo_upstream: Upstream, tmp_path: Path
 ) -> None:
     port = net.free_port()
     config = tmp_path / "toxiproxy.json"
@@ -41,7 +44,7 @@ def test_startup_config_creates_proxies_before_the_api_answers(
 
 
 def test_bad_startup_config_is_only_logged(
-    embedded_server: Callable[..., Any], tmp_path: Path
+    embedded_server: Callable[..., RunningServer], tmp_path: Path
 ) -> None:
     config = tmp_path / "broken.json"
     config.write_text("[{ not json")
@@ -60,7 +63,7 @@ def _samples(text: str, metric: str, proxy: str) -> dict[str, float]:
 
 
 def test_proxy_metrics_count_bytes_when_a_connection_ends(
-    embedded_server: Callable[..., Any], echo_upstream: Upstream
+    embedded_server: Callable[..., RunningServer], echo_upstream: Upstream
 ) -> None:
     server = embedded_server(extra_args=["-proxy-metrics"])
     with httpx.Client(base_url=server.url, timeout=10.0) as api:

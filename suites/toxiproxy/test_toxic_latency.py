@@ -16,8 +16,7 @@ import httpx
 import pytest
 
 from suites.toxiproxy import admin, net
-from suites.toxiproxy.conftest import Proxied
-from suites.toxiproxy.upstreams import Behaviour, Upstream, paced_source
+from suites.toxiproxy.upstreams import Behaviour, Proxied, Upstream, paced_source
 
 ROUND_TRIPS = 3
 
@@ -43,9 +42,7 @@ def test_round_trip_is_delayed_by_latency_within_jitter(
     with net.connect(echo_proxy.port) as client:
         for index in range(ROUND_TRIPS):
             elapsed = net.round_trip_ms(client, b"ping %d" % index)
-            assert low_ms <= elapsed <= high_ms + net.SLACK_MS, (
-                f"round trip {index}: {elapsed:.1f} ms not in [{low_ms}, {high_ms}+slack]"
-            )
+            net.assert_delay(elapsed, low_ms, high_ms)
 
 
 def test_two_latency_toxics_in_one_stream_add_up(api: httpx.Client, echo_proxy: Proxied) -> None:
@@ -53,7 +50,7 @@ def test_two_latency_toxics_in_one_stream_add_up(api: httpx.Client, echo_proxy: 
     admin.add_toxic(api, echo_proxy.name, "latency", name="second", attributes={"latency": 150})
     with net.connect(echo_proxy.port) as client:
         elapsed = net.round_trip_ms(client, b"ping")
-    assert 250 <= elapsed <= 250 + net.SLACK_MS
+    net.assert_delay(elapsed, 250)
 
 
 def test_latency_does_not_throttle_a_steady_stream(
@@ -78,3 +75,13 @@ def test_latency_does_not_throttle_a_steady_stream(
             delays.append((time.monotonic() - sent_at[index]) * 1000)
     assert min(delays) >= latency, f"a record arrived early: {min(delays):.1f} ms"
     assert max(delays) <= latency + net.SLACK_MS, f"records were held back: {delays}"
+
+
+def test_negative_latency_is_accepted_and_means_no_delay(
+    api: httpx.Client, echo_proxy: Proxied
+) -> None:
+    """No range validation upstream: a negative delay simply does not wait."""
+    toxic = admin.add_toxic(api, echo_proxy.name, "latency", attributes={"latency": -100})
+    assert toxic["attributes"]["latency"] == -100
+    with net.connect(echo_proxy.port) as client:
+        net.assert_fast(net.round_trip_ms(client, b"no wait"))

@@ -19,8 +19,7 @@ import httpx
 import pytest
 
 from suites.toxiproxy import admin, net
-from suites.toxiproxy.conftest import Proxied
-from suites.toxiproxy.upstreams import Behaviour, Upstream, sink, source
+from suites.toxiproxy.upstreams import Behaviour, Proxied, Upstream, sink, source
 
 
 def _sliced_download(

@@ -8,13 +8,16 @@ first chunk, while an unaffected one echoes, so each connection is classified in
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import httpx
 import pytest
 
 from suites.toxiproxy import admin, net
-from suites.toxiproxy.conftest import Proxied
-from suites.toxiproxy.upstreams import Upstream
+from suites.toxiproxy.upstreams import Proxied, Upstream
+
+if TYPE_CHECKING:
+    from chaos.toxiproxy.runner import RunningServer
 
 
 def _affected(port: int) -> bool:
@@ -42,9 +45,10 @@ def _pattern(api: httpx.Client, upstream: Upstream, connections: int) -> list[bo
     return [_affected(port) for _ in range(connections)]
 
 
-@pytest.mark.parametrize(("toxicity", "expected"), [(0, False), (1, True)],
-                         ids=["zero-never", "one-always"])
-def test_toxicity_zero_never_and_one_always_acts(
+@pytest.mark.parametrize(("toxicity", "expected"),
+                         [(0, False), (1, True), (1.5, True), (-0.5, False)],
+                         ids=["zero-never", "one-always", "above-one-always", "negative-never"])
+def test_toxicity_bounds_never_and_always_act(
     api: httpx.Client, echo_proxy: Proxied, toxicity: float, expected: bool
 ) -> None:
     _cut_with(api, echo_proxy.name, toxicity)
@@ -81,12 +85,12 @@ def test_toxicity_is_decided_per_connection_not_per_chunk(
 
 @pytest.mark.embedded_only
 def test_same_seed_and_traffic_give_the_same_decisions(
-    embedded_server: Callable[..., object], echo_upstream: Upstream
+    embedded_server: Callable[..., RunningServer], echo_upstream: Upstream
 ) -> None:
     patterns = []
     for _ in range(2):
         server = embedded_server(seed=1234)
-        with httpx.Client(base_url=server.url, timeout=10.0) as api:  # type: ignore[attr-defined]
+        with httpx.Client(base_url=server.url, timeout=10.0) as api:
             patterns.append(_pattern(api, echo_upstream, 24))
     assert patterns[0] == patterns[1]
     assert any(patterns[0]) and not all(patterns[0]), f"toxicity 0.5 looked constant: {patterns[0]}"
@@ -94,11 +98,24 @@ def test_same_seed_and_traffic_give_the_same_decisions(
 
 @pytest.mark.embedded_only
 def test_different_seeds_give_different_decisions(
-    embedded_server: Callable[..., object], echo_upstream: Upstream
+    embedded_server: Callable[..., RunningServer], echo_upstream: Upstream
 ) -> None:
     patterns = []
     for seed in (1, 2):
         server = embedded_server(seed=seed)
-        with httpx.Client(base_url=server.url, timeout=10.0) as api:  # type: ignore[attr-defined]
+        with httpx.Client(base_url=server.url, timeout=10.0) as api:
             patterns.append(_pattern(api, echo_upstream, 24))
     assert patterns[0] != patterns[1], "the seed does not influence the decisions"
+
+
+@pytest.mark.embedded_only
+def test_seeded_fraction_affects_that_share_of_connections(
+    embedded_server: Callable[..., RunningServer], echo_upstream: Upstream
+) -> None:
+    """Binomial(40, 0.3): 2..22 affected holds with probability > 0.9999 for any seed."""
+    server = embedded_server(seed=99)
+    with httpx.Client(base_url=server.url, timeout=10.0) as api:
+        proxy = admin.create_proxy(api, echo_upstream.address)
+        _cut_with(api, proxy["name"], 0.3)
+        affected = sum(_affected(admin.port_of(proxy["listen"])) for _ in range(40))
+    assert 2 <= affected <= 22, f"{affected}/40 connections affected at toxicity 0.3"

@@ -9,8 +9,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from suites.toxiproxy.net import IO_TIMEOUT_S, Closure, wait_until
@@ -135,7 +134,9 @@ class Upstream:
             self._threads.append(thread)
             thread.start()
 
-    def wait_for_connections(self, count: int, *, timeout: float = IO_TIMEOUT_S) -> list[UpstreamConnection]:
+    def wait_for_connections(
+        self, count: int, *, timeout: float = IO_TIMEOUT_S
+    ) -> list[UpstreamConnection]:
         """Wait until `count` connections were accepted; return them (fails on timeout)."""
         assert wait_until(lambda: len(self.connections) >= count, timeout=timeout), (
             f"upstream accepted {len(self.connections)} connections, expected {count}"
@@ -163,11 +164,11 @@ class Upstream:
             thread.join(timeout=2.0)
 
 
-@contextmanager
-def running(behaviour: Behaviour) -> Iterator[Upstream]:
-    """Run an upstream for the duration of a `with` block."""
-    upstream = Upstream(behaviour)
-    try:
-        yield upstream
-    finally:
-        upstream.close()
+@dataclass(slots=True, frozen=True)
+class Proxied:
+    """A proxy in front of an upstream: its name, the port clients connect to, the upstream."""
+
+    name: str
+    port: int
+    upstream: Upstream
+
