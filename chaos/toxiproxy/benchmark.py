@@ -49,7 +49,10 @@ async def _upstream(source_bytes: int) -> None:
     async def sink(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         remaining = int.from_bytes(await reader.readexactly(8), "big")
         while remaining > 0:
-            remaining -= len(await reader.read(min(remaining, 262144)))
+            data = await reader.read(min(remaining, 262144))
+            if not data:
+                break
+            remaining -= len(data)
         writer.write(b"k")
         await writer.drain()
         writer.close()
@@ -72,6 +75,7 @@ def bulk_down(port: int) -> float:
 
 def bulk_up(port: int, size: int) -> float:
     block = b"u" * 262144
+    size -= size % len(block)
     with socket.create_connection(("127.0.0.1", port)) as conn:
         started = time.perf_counter()
         conn.sendall(size.to_bytes(8, "big"))

@@ -150,8 +150,9 @@ class Link:
         size = len(data)
         self.received += size
         if not self.stubs and not self.out.items and not self.done:
-            self.sent += size
-            self.dst.transport.write(data)  # type: ignore[union-attr]
+            if not self.dst.lost:
+                self.sent += size
+                self.dst.transport.write(data)  # type: ignore[union-attr]
             return
         entry = self.stubs[0].input if self.stubs else self.out
         stamp = asyncio.get_running_loop().time()
