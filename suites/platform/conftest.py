@@ -2,7 +2,7 @@
 Allure report when a test fails), the admin token, fresh buyers and fresh products."""
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from typing import Any
 
 import allure
@@ -12,8 +12,11 @@ import pytest
 from suites.helpers import factories
 from suites.helpers.http import gateway_client
 
+
 @pytest.hookimpl(wrapper=True, tryfirst=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+def pytest_runtest_makereport(
+        item: pytest.Item, call: pytest.CallInfo[None],
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     """Remember each phase's report on the item, so fixtures can see whether the test failed."""
     report = yield
     setattr(item, f"report_{report.when}", report)

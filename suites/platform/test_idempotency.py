@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import allure
@@ -34,6 +35,30 @@ def test_the_same_key_and_body_twice_makes_one_order(
     assert factories.wait_for_order(api, buyer, first.json()["id"])["status"] == "PAID"
     assert len(factories.payments_of(api, buyer, first.json()["id"])) == 1
     assert factories.wait_for_stock(api, product["id"], 9) == 9, "stock taken twice"
+
+
+def test_concurrent_retries_with_one_key_make_one_order(
+        gateway_url: str, api: httpx.Client, buyer: Account,
+        new_product: Callable[..., dict[str, Any]]) -> None:
+    """A client that times out and retries in parallel still gets exactly one order."""
+    product = new_product(stock=10)
+    items = [{"product_id": product["id"], "quantity": 1}]
+    key = uuid.uuid4().hex
+
+    def attempt(_: int) -> httpx.Response:
+        with httpx.Client(base_url=gateway_url, timeout=10.0) as client:
+            return factories.place_order(client, buyer, items, key=key)
+
+    with ThreadPoolExecutor(max_workers=5) as pool:
+        answers = list(pool.map(attempt, range(5)))
+
+    assert all(a.status_code in (200, 202) for a in answers), [a.text for a in answers]
+    assert len({a.json()["id"] for a in answers}) == 1
+    assert api.get(factories.ORDERS, headers=buyer.auth).json()["total"] == 1
+    order_id = answers[0].json()["id"]
+    assert factories.wait_for_order(api, buyer, order_id)["status"] == "PAID"
+    assert len(factories.payments_of(api, buyer, order_id)) == 1
+    assert factories.wait_for_stock(api, product["id"], 9) == 9
 
 
 def test_the_same_key_with_another_body_is_a_conflict(

@@ -102,6 +102,12 @@ def test_with_user_service_down_orders_fail_fast_and_the_breaker_opens_then_reco
             print("\n".join(timings))
             assert state == metrics.BREAKER_OPEN, f"breaker state {state} after {timings}"
 
+        with allure.step("the gateway's health shows user-service not ready"):
+            health = api.get("/health").json()
+            assert health["status"] != "ok"
+            assert health["services"]["user"]["status"] != "ok", health
+            assert health["services"]["product"]["status"] == "ok", health
+
         with allure.step("with the breaker open the answer is still a fast 503"):
             started = time.monotonic()
             answer = factories.place_order(api, buyer, items)
