@@ -10,6 +10,7 @@ MARKERS = {
     "embedded_only": "checks an extension of the embedded Toxiproxy server that upstream lacks",
     "slow": "takes more than a few seconds; part of the default run",
     "campaign": "long chaos/load campaign; opt in with -m campaign",
+    "fuzz": "Schemathesis run against a service's OpenAPI document (suites/fuzz)",
 }
 
 

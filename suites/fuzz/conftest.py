@@ -1,0 +1,34 @@
+"""Fixtures of the fuzz suite: the identities Schemathesis authenticates as."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from suites.fuzz.identities import Credentials
+from suites.fuzz.steady import wait_for_steady_state
+from suites.helpers import factories
+
+
+@pytest.fixture(scope="session")
+def fuzz_identities(running_platform: Any) -> dict[str, Credentials]:
+    """Two freshly registered users (peers for the object-level authorization check) and the
+    configured admin. Order matters: the first WFC entry is Schemathesis' default identity."""
+    with httpx.Client(base_url=str(running_platform.gateway_url), timeout=10.0) as client:
+        alice = factories.new_account(client, name="Fuzz Alice")
+        bob = factories.new_account(client, name="Fuzz Bob")
+    admin_email, admin_password = factories.admin_credentials()
+    return {
+        "alice": Credentials(alice.email, alice.password),
+        "bob": Credentials(bob.email, bob.password),
+        "admin": Credentials(admin_email, admin_password),
+    }
+
+
+@pytest.fixture
+def steady_platform(running_platform: Any) -> Any:
+    """The running platform once no fault is injected and every service is ready."""
+    wait_for_steady_state(running_platform)
+    return running_platform
