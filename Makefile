@@ -6,7 +6,7 @@ PYTEST := .venv/bin/pytest
 
 ## all: set up the machine, bring the platform up, run the full harness, build the Allure report
 all: setup up
-	-$(PYTEST) suites -m "" --alluredir=allure-results --clean-alluredir
+	-$(PYTEST) suites --alluredir=allure-results --clean-alluredir
 	$(MAKE) report
 	@echo "Allure report: allure-report/index.html (the platform is still up: make down)"
 

@@ -2,7 +2,7 @@
 
 Entry points: ``python -m chaos.toxiproxy`` (cli.py), ``runner.start_in_thread`` /
 ``runner.start_subprocess`` for tests, ``select.resolve_server`` for the
-URL → binary → embedded choice. Behaviour contract: /work/shared/toxiproxy-spec.md;
+URL → binary → embedded choice. Behaviour contract: Toxiproxy 2.12.0 (admin API and toxics);
 deviations: docs/toxiproxy.md.
 """
 
