@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-pytest_plugins = ["suites.fixtures.platform"]
+pytest_plugins = ["suites.fixtures.platform", "suites.fixtures.reporting"]
 
 MARKERS = {
     "platform": "needs the running platform (brought up once per session, or reused)",
