@@ -14,7 +14,7 @@ from order_service import repository
 from order_service.dependencies import validate_and_price
 from svckit.auth import CallerDep
 from svckit.problems import Problem, problem_responses
-from svckit.types import MAX_ID, Money, json_int, text_int
+from svckit.types import MAX_ID, Amount, Money, json_int, text_int
 
 router = APIRouter(tags=["orders"])
 
@@ -44,7 +44,7 @@ class Order(BaseModel):
     user_id: int
     status: OrderStatus
     items: list[OrderItem]
-    total: Money
+    total: Amount
     currency: str
     created_at: datetime
     updated_at: datetime

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from svckit.auth import CallerDep
 from svckit.problems import problem_responses
-from svckit.types import MAX_ID, Money, text_int
+from svckit.types import MAX_ID, Amount, text_int
 
 router = APIRouter(tags=["payments"])
 
@@ -18,7 +18,7 @@ router = APIRouter(tags=["payments"])
 class Payment(BaseModel):
     id: int
     order_id: int
-    amount: Money
+    amount: Amount
     currency: str
     status: Literal["APPROVED", "DECLINED"]
     created_at: datetime

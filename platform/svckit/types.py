@@ -71,4 +71,9 @@ def text(min_length: int = 0, max_length: int = 1000, pattern: str = NO_NUL_PATT
 
 MONEY_PATTERN = r"^(0|[1-9][0-9]{0,7})\.[0-9]{2}$"
 Money = Annotated[str, Field(pattern=MONEY_PATTERN, examples=["19.99"])]
-"""Money as a decimal string with two places, like the API says."""
+"""Money as a decimal string with two places, like the API says (a price: numeric(10,2))."""
+
+AMOUNT_PATTERN = r"^(0|[1-9][0-9]{0,15})\.[0-9]{2}$"
+Amount = Annotated[str, Field(pattern=AMOUNT_PATTERN, examples=["59.97"])]
+"""A computed sum of money (order total, payment amount: numeric(18,2)). Prices times
+quantities outgrow `Money` (up to 50 lines x 100 x 99999999.99), so sums get 16 digits."""

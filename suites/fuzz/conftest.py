@@ -1,4 +1,4 @@
-"""Fixtures of the fuzz suite: the identities Schemathesis authenticates as."""
+"""Fixtures of the fuzz suite: the identities Schemathesis authenticates as, a quiet platform."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from suites.helpers import factories
 @pytest.fixture(scope="session")
 def fuzz_identities(running_platform: Any) -> dict[str, Credentials]:
     """Two freshly registered users (peers for the object-level authorization check) and the
-    configured admin. Order matters: the first WFC entry is Schemathesis' default identity."""
+    configured admin (credentials from ADMIN_EMAIL/ADMIN_PASSWORD or the topology settings)."""
     with httpx.Client(base_url=str(running_platform.gateway_url), timeout=10.0) as client:
         alice = factories.new_account(client, name="Fuzz Alice")
         bob = factories.new_account(client, name="Fuzz Bob")

@@ -35,14 +35,14 @@ class FuzzTarget:
 
 
 TARGETS: tuple[FuzzTarget, ...] = (
-    FuzzTarget("user", user="alice", max_examples=200),
+    FuzzTarget("user", user="alice", max_examples=300),
     # The admin exercises the whole catalog API, including create -> get -> patch links.
-    FuzzTarget("product", user="admin", max_examples=200),
+    FuzzTarget("product", user="admin", max_examples=300),
     # A normal user on the admin operations: every valid request must be a declared 403,
     # which Schemathesis reports as "missing_auth" (only 401/403 answers) — required here.
     FuzzTarget("product", user="alice", max_examples=50,
                operation_ids=("createProduct", "updateProduct"),
                expected_warnings=frozenset({"missing_auth"})),
-    FuzzTarget("order", user="alice", max_examples=200),
-    FuzzTarget("payment", user="alice", max_examples=200),
+    FuzzTarget("order", user="alice", max_examples=300),
+    FuzzTarget("payment", user="alice", max_examples=300),
 )

@@ -45,8 +45,9 @@ def operations(document: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def attach_run(run: StRun, *, failed: bool) -> None:
-    allure.attach(" ".join(run.command), name="command", attachment_type=allure.attachment_type.TEXT)
-    allure.attach(run.output, name="schemathesis output", attachment_type=allure.attachment_type.TEXT)
+    text = allure.attachment_type.TEXT
+    allure.attach(" ".join(run.command), name="command", attachment_type=text)
+    allure.attach(run.output, name="schemathesis output", attachment_type=text)
     for name, kind in (("junit.xml", allure.attachment_type.XML),
                        ("report.json", allure.attachment_type.JSON)):
         if run.report_file(name).exists():
@@ -62,9 +63,8 @@ def test_service_serves_its_openapi_document(
     target: FuzzTarget, route: str, steady_platform: Any,
     fuzz_identities: dict[str, Credentials], tmp_path: Path,
 ) -> None:
-    running_platform = steady_platform
-    service_url = str(running_platform.service_urls[target.service]).rstrip("/")
-    base_url = service_url if route == "direct" else str(running_platform.gateway_url).rstrip("/")
+    service_url = str(steady_platform.service_urls[target.service]).rstrip("/")
+    base_url = service_url if route == "direct" else str(steady_platform.gateway_url).rstrip("/")
     schema_url = f"{service_url}/openapi.json"
     document = httpx.get(schema_url, timeout=10.0).raise_for_status().json()
 
@@ -72,13 +72,14 @@ def test_service_serves_its_openapi_document(
                 if not target.operation_ids or op.get("operationId") in target.operation_ids]
     exclude_tags: list[str] = []
     if route == "gateway":
-        exclude_tags = sorted(GATEWAY_HIDDEN_TAGS & {t for op in selected for t in op.get("tags", [])})
+        tags = {tag for op in selected for tag in op.get("tags", [])}
+        exclude_tags = sorted(GATEWAY_HIDDEN_TAGS & tags)
         selected = [op for op in selected if not GATEWAY_HIDDEN_TAGS & set(op.get("tags", []))]
     has_links = any("links" in answer for op in selected
                     for answer in op.get("responses", {}).values())
 
     # Log in where a client on this route would: user-service's port, or the gateway.
-    login_base = (str(running_platform.service_urls["user"]) if route == "direct" else base_url)
+    login_base = (str(steady_platform.service_urls["user"]) if route == "direct" else base_url)
     wfc_file = write_wfc_file(tmp_path / "auth.wfc.json", fuzz_identities, login_base)
     run = run_schemathesis(
         schema_url=schema_url, base_url=base_url, wfc_file=wfc_file, user=target.user,
