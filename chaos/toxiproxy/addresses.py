@@ -1,8 +1,8 @@
 """Listen addresses as Go's ``net.Listen("tcp", ...)`` understands and renders them.
 
 Why: clients read the proxy's port back from ``listen``, and tests compare it as a
-string: ``localhost:0`` must come back as ``127.0.0.1:<port>``, ``""``/``:0`` as the
-dual-stack wildcard ``[::]:<port>``, and failures must carry Go's error text.
+string: ``localhost:0`` must come back as ``127.0.0.1:<port>``, ``""``/``:0``/``0.0.0.0:0``
+as the dual-stack wildcard ``[::]:<port>``, and failures must carry Go's error text.
 """
 
 from __future__ import annotations
@@ -58,15 +58,22 @@ def render(host: str, port: int) -> str:
 
 
 async def resolve(address: str) -> tuple[str | None, int]:
-    """Resolve the host part (IPv4 preferred, like Go); None = dual-stack wildcard."""
+    """Resolve the host part (IPv4 preferred, like Go); None = dual-stack wildcard.
+
+    Go's "tcp" listener treats every unspecified address (``""``, ``0.0.0.0``, ``::``) as
+    the dual-stack wildcard: one socket accepting IPv4 and IPv6, shown as ``[::]:<port>``
+    (checked against a real Toxiproxy 2.12).
+    """
     host, port_text = split_host_port(address)
     port = parse_port(port_text, address)
     if host == "":
         return None, port
     try:
-        return str(ipaddress.ip_address(host.split("%")[0])), port
+        ip = ipaddress.ip_address(host.split("%")[0])
     except ValueError:
         pass
+    else:
+        return (None if ip.is_unspecified else str(ip)), port
     loop = asyncio.get_running_loop()
     try:
         infos = await loop.getaddrinfo(host, None, type=socket.SOCK_STREAM)

@@ -69,6 +69,9 @@ class Proxy:
             "listen": self.listen,
             "upstream": self.upstream,
             "enabled": self.enabled,
+            # Go's Proxy struct serialises its untagged zerolog Logger field as an empty
+            # object; real Toxiproxy 2.12 sends it on every proxy, so we do too.
+            "Logger": {},
             "toxics": self.toxics_json(),
         }
 

@@ -22,7 +22,8 @@ TOXIC_ATTRIBUTES: dict[str, dict[str, int]] = {
 }
 """Every public 2.12 toxic type with every attribute at its zero value (spec §3, §9)."""
 
-PROXY_FIELDS = ["name", "listen", "upstream", "enabled", "toxics"]
+# Real Toxiproxy 2.12 also emits "Logger": {} (an untagged Go struct field), in this place.
+PROXY_FIELDS = ["name", "listen", "upstream", "enabled", "Logger", "toxics"]
 TOXIC_FIELDS = {"attributes", "name", "type", "stream", "toxicity"}
 BAD_BODY_PREFIX = "bad request body: "
 INVALID_STREAM = "stream was invalid, can be either upstream or downstream"

@@ -8,6 +8,7 @@ TestProxyUpdate..., TestRestartFailedToStartProxy, TestProxyUpdateWithHostname.
 from __future__ import annotations
 
 import re
+import socket
 from collections.abc import Callable
 
 import httpx
@@ -225,7 +226,7 @@ def test_reset_re_enables_clears_toxics_and_keeps_proxies(api: httpx.Client) -> 
 
 @pytest.mark.parametrize(
     ("listen", "shown"),
-    [("127.0.0.1:0", r"127\.0\.0\.1:\d+"), ("0.0.0.0:0", r"0\.0\.0\.0:\d+"),
+    [("127.0.0.1:0", r"127\.0\.0\.1:\d+"), ("0.0.0.0:0", r"\[::\]:\d+"),
      (":0", r"\[::\]:\d+"), ("", r"\[::\]:\d+")],
     ids=["loopback", "ipv4-any", "port-only", "empty"],
 )
@@ -237,6 +238,16 @@ def test_listen_is_shown_as_the_real_socket_address(
     port = admin.port_of(proxy["listen"])
     assert port > 0
     assert net.is_listening(port)
+
+
+@pytest.mark.skipif(not socket.has_ipv6, reason="this host has no IPv6 loopback")
+@pytest.mark.parametrize("listen", ["0.0.0.0:0", ":0"], ids=["ipv4-any", "port-only"])
+def test_wildcard_listen_accepts_ipv4_and_ipv6(api: httpx.Client, listen: str) -> None:
+    """Go's "tcp" listener on an unspecified address is one dual-stack socket."""
+    proxy = admin.create_proxy(api, "127.0.0.1:1", listen=listen)
+    port = admin.port_of(proxy["listen"])
+    assert net.is_listening(port, "127.0.0.1")
+    assert net.is_listening(port, "::1")
 
 
 def test_deleting_a_proxy_deletes_its_toxics(api: httpx.Client) -> None:
