@@ -3,7 +3,8 @@
 Why: toxiproxy-python (``toxiproxy`` package) has no toxic context manager and keeps
 its server address in *class attributes* of ``APIConsumer`` (one server per process);
 ``connect`` points it at a URL. Every context manager here undoes its fault in
-``finally``, so a failing test body never leaves a toxic or a disabled proxy behind.
+``finally``, so a failing test body never leaves a toxic or a disabled proxy behind, and
+undoes it on the server it was applied to, even if the body ``connect``-ed elsewhere.
 """
 
 from __future__ import annotations
@@ -33,6 +34,17 @@ def connect(url: str) -> Toxiproxy:
     return client
 
 
+@contextmanager
+def _talking_to(address: tuple[str, int]) -> Iterator[None]:
+    """Point toxiproxy-python at ``address`` for one call, then restore the current address."""
+    current = (APIConsumer.host, APIConsumer.port)
+    APIConsumer.host, APIConsumer.port = address
+    try:
+        yield
+    finally:
+        APIConsumer.host, APIConsumer.port = current
+
+
 def _proxy(client: Toxiproxy, name: str) -> Proxy:
     proxy = client.get_proxy(name)
     if proxy is None:
@@ -53,13 +65,15 @@ def toxic(
 ) -> Iterator[Toxic]:
     """Add a toxic (attributes in Toxiproxy units, e.g. ``latency=100`` ms), yield it, always remove it."""
     target = _proxy(client, proxy)
+    server = (APIConsumer.host, APIConsumer.port)
     toxic_name = name or f"{type}_{stream}"
     target.add_toxic(type=type, stream=stream, toxicity=toxicity, name=toxic_name, attributes=attributes)
     try:
         yield Toxic(type=type, stream=stream, toxicity=toxicity, name=toxic_name, attributes=attributes)
     finally:
         try:
-            target.destroy_toxic(toxic_name)
+            with _talking_to(server):
+                target.destroy_toxic(toxic_name)
         except NotFound:
             pass  # the proxy (and its toxics) went away inside the block
 
@@ -68,5 +82,13 @@ def toxic(
 def proxy_down(client: Toxiproxy, proxy: str) -> Iterator[Proxy]:
     """Disable a proxy (listener and live connections closed), yield, always re-enable."""
     target = _proxy(client, proxy)
-    with target.down():
+    server = (APIConsumer.host, APIConsumer.port)
+    target.disable()
+    try:
         yield target
+    finally:
+        try:
+            with _talking_to(server):
+                target.enable()
+        except NotFound:
+            pass  # the proxy went away inside the block: nothing to re-enable

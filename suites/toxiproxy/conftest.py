@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -40,9 +41,9 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    here = os.path.dirname(__file__)
+    here = Path(__file__).parent
     for item in items:
-        if not str(item.path).startswith(here):
+        if not item.path.is_relative_to(here):
             continue
         item.add_marker(pytest.mark.toxiproxy)
         if REAL_SERVER_URL and item.get_closest_marker("embedded_only"):
