@@ -10,10 +10,12 @@ import asyncio
 import json
 import logging
 import time
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import orjson
+from asyncpg.pool import PoolAcquireContext
 
 from svckit.settings import ServiceSettings
 
@@ -57,16 +59,41 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
     await conn.set_type_codec("json", encoder=json.dumps, decoder=orjson.loads, schema="pg_catalog")
 
 
+class BoundedPool(asyncpg.Pool):
+    """A pool whose `acquire()` (and so `fetch*`/`execute`) waits at most `acquire_timeout`.
+
+    asyncpg waits for a free connection without limit by default: with the database link
+    black-holed every connection hangs until its command timeout (plus the cancel request),
+    so queued requests piled up far past the gateway's timeout instead of failing fast with
+    503. asyncpg also applies the acquire timeout to the release (reset, cancellation wait).
+    """
+
+    __slots__ = ("acquire_timeout",)
+
+    def __init__(self, *args: Any, acquire_timeout: float, **kwargs: Any) -> None:
+        self.acquire_timeout = acquire_timeout
+        super().__init__(*args, **kwargs)
+
+    def acquire(self, *, timeout: float | None = None) -> PoolAcquireContext:
+        return super().acquire(timeout=self.acquire_timeout if timeout is None else timeout)
+
+
 async def create_pool(settings: ServiceSettings) -> asyncpg.Pool:
-    return await asyncpg.create_pool(
+    pool = BoundedPool(
         settings.database_url,
         min_size=1,
         max_size=settings.db_pool_max,
+        max_queries=50_000,
+        max_inactive_connection_lifetime=60,
+        init=_init_connection,
+        loop=None,
+        connection_class=asyncpg.Connection,
+        record_class=asyncpg.Record,
         command_timeout=settings.db_command_timeout_s,
         timeout=settings.db_connect_timeout_s,
-        init=_init_connection,
-        max_inactive_connection_lifetime=60,
+        acquire_timeout=settings.db_acquire_timeout_s,
     )
+    return await pool
 
 
 async def open_database(settings: ServiceSettings) -> asyncpg.Pool:

@@ -200,9 +200,13 @@ async def _on_problem(request: Request, exc: Problem) -> Response:
 DB_UNAVAILABLE = (
     asyncpg.PostgresConnectionError,
     asyncpg.InterfaceError,
-    asyncpg.exceptions.CannotConnectNowError,
+    # 57xxx: admin/crash shutdown (server restarting, backend terminated), cannot connect
+    # now, query cancelled (statement timeout).
+    asyncpg.exceptions.OperatorInterventionError,
     asyncpg.exceptions.TooManyConnectionsError,
-    asyncpg.exceptions.QueryCanceledError,
+    # What asyncpg raises when the server dropped the connection just before a query
+    # ("cannot switch to state ...; another operation is in progress").
+    asyncpg.exceptions.InternalClientError,
     OSError,
     asyncio.TimeoutError,
 )

@@ -48,6 +48,8 @@ class ServiceSettings(BaseSettings):
 
     db_command_timeout_s: float = Field(default=5.0, gt=0, le=120)
     db_connect_timeout_s: float = Field(default=3.0, gt=0, le=60)
+    db_acquire_timeout_s: float = Field(default=3.0, gt=0, le=120)
+    """Longest wait for a pooled connection (connecting included): a dead DB gives a fast 503."""
     db_pool_max: int = Field(default=10, ge=1, le=200)
     db_startup_wait_s: float = Field(default=30.0, ge=0, le=600)
 

@@ -6,16 +6,21 @@ restarted in a `finally`, so later tests find the platform whole.
 """
 from __future__ import annotations
 
+import asyncio
+import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any
 
 import allure
+import asyncpg
 import httpx
 import pytest
 
-from chaos.faults import proxy_down
+from chaos.faults import proxy_down, toxic
 from suites.helpers import factories, metrics
 from suites.helpers.factories import Account
 from suites.helpers.problems import assert_problem
@@ -125,3 +130,84 @@ def test_with_user_service_down_orders_fail_fast_and_the_breaker_opens_then_reco
         assert metrics.breaker_state(order_service_url, "user") == metrics.BREAKER_CLOSED
     listed = api.get(factories.ORDERS, headers=buyer.auth).json()
     assert listed["total"] == 1, "failed attempts must not leave orders behind"
+
+
+GATEWAY_READ_TIMEOUT_S = 10.0
+"""The gateway gives up on a service after this long; a service must answer before it."""
+
+
+def test_with_its_database_link_black_holed_order_service_answers_503_before_the_gateway_gives_up(
+        gateway_url: str, api: httpx.Client, buyer: Account, mesh: Any) -> None:
+    """A hung DB link must not queue requests behind a stuck pool until the gateway times out."""
+    def list_orders() -> tuple[httpx.Response, float]:
+        with httpx.Client(base_url=gateway_url, timeout=30.0) as client:
+            started = time.monotonic()
+            answer = client.get(factories.ORDERS, headers=buyer.auth)
+            return answer, time.monotonic() - started
+
+    assert api.get(factories.ORDERS, headers=buyer.auth).status_code == 200
+    with toxic(mesh, "order_to_db", "timeout", stream="upstream", timeout=0), \
+            toxic(mesh, "order_to_db", "timeout", stream="downstream", timeout=0):
+        with allure.step("30 concurrent reads while every byte to PostgreSQL is swallowed"):
+            with ThreadPoolExecutor(30) as pool:
+                answers = list(pool.map(lambda _: list_orders(), range(30)))
+        timings = sorted(f"{a.status_code} in {t:.1f}s" for a, t in answers)
+        allure.attach("\n".join(timings), name="answers during the black hole",
+                      attachment_type=allure.attachment_type.TEXT)
+        for answer, elapsed in answers:
+            assert_problem(answer, 503)
+            assert elapsed < GATEWAY_READ_TIMEOUT_S, timings
+
+    with allure.step("the link is back: reads succeed again"):
+        answer = poll_until(lambda: api.get(factories.ORDERS, headers=buyer.auth),
+                            lambda a: a.status_code == 200, timeout=15.0, interval=0.5)
+        assert answer.status_code == 200, answer.text
+
+
+def _terminate_backends(running_platform: Any, service: str) -> None:
+    """What a PostgreSQL restart does to a service: every one of its connections dropped."""
+    topology = running_platform.topology
+    pg = topology.postgres
+
+    async def terminate() -> None:
+        conn = await asyncpg.connect(pg.url("postgres", host=pg.host, port=pg.port))
+        try:
+            await conn.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = $1 AND pid <> pg_backend_pid()",
+                topology.service(service).database)
+        finally:
+            await conn.close()
+
+    asyncio.run(terminate())
+
+
+def test_when_postgresql_drops_connections_requests_get_503_never_500_and_recover(
+        gateway_url: str, api: httpx.Client, buyer: Account, running_platform: Any) -> None:
+    statuses: Counter[int] = Counter()
+    stop = threading.Event()
+
+    def read_orders() -> None:
+        with httpx.Client(base_url=gateway_url, timeout=15.0) as client:
+            while not stop.is_set():
+                answer = client.get(factories.ORDERS, headers=buyer.auth)
+                statuses[answer.status_code] += 1
+                if answer.status_code != 200:
+                    assert_problem(answer, 503)
+
+    with ThreadPoolExecutor(6) as pool:
+        readers = [pool.submit(read_orders) for _ in range(6)]
+        try:
+            with allure.step("drop order-service's database connections 25 times under load"):
+                for _ in range(25):
+                    _terminate_backends(running_platform, "order")
+                    time.sleep(0.2)
+        finally:
+            stop.set()
+        for reader in readers:
+            reader.result()
+    allure.attach(str(dict(statuses)), name="status codes while connections were dropped",
+                  attachment_type=allure.attachment_type.TEXT)
+    assert set(statuses) <= {200, 503}, statuses
+    assert statuses[200] > 0, statuses
+    assert api.get(factories.ORDERS, headers=buyer.auth).status_code == 200
