@@ -92,9 +92,13 @@ async def on_order_payment_failed(conn: asyncpg.Connection, event: Event) -> Non
         " WHERE order_id = $1 AND state = 'RESERVED' RETURNING order_id", order_id)
     if released is None:
         return
-    await conn.execute(
-        "UPDATE products p SET stock = p.stock + r.quantity, updated_at = now()"
-        " FROM reservation_items r WHERE r.order_id = $1 AND p.id = r.product_id", order_id)
+    items = await conn.fetch(
+        "SELECT product_id, quantity FROM reservation_items WHERE order_id = $1"
+        " ORDER BY product_id", order_id)
+    # Row locks in product-id order, as reserving takes them: no deadlock between the two.
+    await conn.executemany(
+        "UPDATE products SET stock = stock + $2, updated_at = now() WHERE id = $1",
+        [(item["product_id"], item["quantity"]) for item in items])
     log.info("order %s: reservation released", order_id)
 
 
