@@ -74,6 +74,10 @@ class CircuitBreaker:
         if self._state is not BreakerState.CLOSED:
             self._set(BreakerState.CLOSED)
 
+    def abandon(self) -> None:
+        """A call ended without a verdict (cancelled): let the next trial through."""
+        self._trial_in_flight = False
+
     def record_failure(self) -> None:
         self._trial_in_flight = False
         if self._state is BreakerState.HALF_OPEN:

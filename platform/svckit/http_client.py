@@ -7,6 +7,7 @@ a timeout answers 504 — fast, never hanging the caller's request.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import httpx
@@ -51,6 +52,7 @@ class ServiceClient:
     def __init__(self, dependency: str, base_url: str, settings: ServiceSettings) -> None:
         self.dependency = dependency
         self.attempts = settings.http_attempts
+        self.budget_s = settings.http_budget_s
         self.breaker = CircuitBreaker(
             dependency,
             failure_threshold=settings.breaker_failure_threshold,
@@ -67,7 +69,10 @@ class ServiceClient:
         await self.client.aclose()
 
     async def get(self, path: str) -> httpx.Response:
-        """GET with retries; returns any non-5xx response (404 is the caller's business)."""
+        """GET with retries; returns any non-5xx response (404 is the caller's business).
+
+        The whole call, retries and backoff included, is bounded by ``http_budget_s``.
+        """
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self.attempts),
             wait=wait_exponential_jitter(multiplier=0.05, max=0.5, jitter=0.05),
@@ -75,9 +80,13 @@ class ServiceClient:
             reraise=True,
         )
         try:
-            async for attempt in retrying:
-                with attempt:
-                    return await self._once(path)
+            async with asyncio.timeout(self.budget_s):
+                async for attempt in retrying:
+                    with attempt:
+                        return await self._once(path)
+        except TimeoutError as exc:
+            DEPENDENCY_CALLS.labels(self.dependency, "budget_exceeded").inc()
+            raise DependencyTimeout(self.dependency) from exc
         except _Retryable as exc:
             if exc.timeout:
                 raise DependencyTimeout(self.dependency) from exc
@@ -96,6 +105,9 @@ class ServiceClient:
         headers = {REQUEST_ID_HEADER: current_request_id() or ""}
         try:
             response = await self.client.get(path, headers=headers)
+        except asyncio.CancelledError:
+            self.breaker.abandon()  # a half-open trial cut short must not block later trials
+            raise
         except httpx.TimeoutException as exc:
             self._failed("timeout")
             raise _Retryable(True, f"timeout ({type(exc).__name__})") from exc

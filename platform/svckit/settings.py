@@ -43,6 +43,9 @@ class ServiceSettings(BaseSettings):
 
     http_timeout_s: float = Field(default=2.0, gt=0, le=30)
     http_attempts: int = Field(default=3, ge=1, le=10)
+    http_budget_s: float = Field(default=5.0, gt=0, le=60)
+    """Bound on one dependency call, retries and backoff included: stays under the gateway's
+    upstream read timeout so the caller answers 504 itself instead of the gateway timing out."""
     breaker_failure_threshold: int = Field(default=5, ge=1, le=1000)
     breaker_reset_timeout_s: float = Field(default=5.0, gt=0, le=600)
 

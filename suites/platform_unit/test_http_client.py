@@ -65,3 +65,58 @@ def test_silent_server_is_504_within_the_timeout_budget() -> None:
             server.close()
 
     asyncio.run(scenario())
+
+
+def test_retries_never_outlast_the_call_budget() -> None:
+    """Slow attempts x retries would take 3 x 0.5 s; the budget of 0.6 s cuts it to a 504."""
+
+    async def scenario() -> None:
+        async def hold(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            await asyncio.sleep(5)
+            writer.close()
+
+        server = await asyncio.start_server(hold, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        client = ServiceClient("unit-budget", f"http://127.0.0.1:{port}",
+                               settings(http_timeout_s=0.5, http_attempts=3, http_budget_s=0.6))
+        try:
+            started = time.monotonic()
+            with pytest.raises(DependencyTimeout) as info:
+                await client.get("/x")
+            assert info.value.status == 504
+            assert time.monotonic() - started < 0.6 + 0.3
+        finally:
+            await client.aclose()
+            server.close()
+
+    asyncio.run(scenario())
+
+
+def test_a_cancelled_half_open_trial_lets_the_next_trial_through() -> None:
+    async def scenario() -> None:
+        async def hold(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            await asyncio.sleep(5)
+            writer.close()
+
+        server = await asyncio.start_server(hold, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        client = ServiceClient("unit-cancel", f"http://127.0.0.1:{port}",
+                               settings(breaker_failure_threshold=1, breaker_reset_timeout_s=0.05,
+                                        http_attempts=1, http_timeout_s=0.2))
+        try:
+            with pytest.raises(DependencyTimeout):
+                await client.get("/x")
+            await asyncio.sleep(0.1)
+            assert client.breaker.state is BreakerState.HALF_OPEN
+            trial = asyncio.create_task(client.get("/x"))
+            await asyncio.sleep(0.05)
+            trial.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await trial
+            with pytest.raises(DependencyTimeout):  # a real trial went out, not "circuit open"
+                await client.get("/x")
+        finally:
+            await client.aclose()
+            server.close()
+
+    asyncio.run(scenario())
