@@ -26,6 +26,17 @@ def closed_port() -> int:
         return sock.getsockname()[1]
 
 
+async def silent_server() -> tuple[asyncio.Server, int]:
+    """A server that accepts connections and never answers (a hung dependency)."""
+
+    async def hold(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await asyncio.sleep(5)
+        writer.close()
+
+    server = await asyncio.start_server(hold, "127.0.0.1", 0)
+    return server, server.sockets[0].getsockname()[1]
+
+
 def test_refused_connection_is_503_then_breaker_opens_and_fails_fast() -> None:
     async def scenario() -> None:
         client = ServiceClient("unit-refused", f"http://127.0.0.1:{closed_port()}", settings())
@@ -47,12 +58,7 @@ def test_refused_connection_is_503_then_breaker_opens_and_fails_fast() -> None:
 
 def test_silent_server_is_504_within_the_timeout_budget() -> None:
     async def scenario() -> None:
-        async def hold(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-            await asyncio.sleep(5)
-            writer.close()
-
-        server = await asyncio.start_server(hold, "127.0.0.1", 0)
-        port = server.sockets[0].getsockname()[1]
+        server, port = await silent_server()
         client = ServiceClient("unit-silent", f"http://127.0.0.1:{port}", settings())
         try:
             started = time.monotonic()
@@ -71,12 +77,7 @@ def test_retries_never_outlast_the_call_budget() -> None:
     """Slow attempts x retries would take 3 x 0.5 s; the budget of 0.6 s cuts it to a 504."""
 
     async def scenario() -> None:
-        async def hold(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-            await asyncio.sleep(5)
-            writer.close()
-
-        server = await asyncio.start_server(hold, "127.0.0.1", 0)
-        port = server.sockets[0].getsockname()[1]
+        server, port = await silent_server()
         client = ServiceClient("unit-budget", f"http://127.0.0.1:{port}",
                                settings(http_timeout_s=0.5, http_attempts=3, http_budget_s=0.6))
         try:
@@ -94,12 +95,7 @@ def test_retries_never_outlast_the_call_budget() -> None:
 
 def test_a_cancelled_half_open_trial_lets_the_next_trial_through() -> None:
     async def scenario() -> None:
-        async def hold(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-            await asyncio.sleep(5)
-            writer.close()
-
-        server = await asyncio.start_server(hold, "127.0.0.1", 0)
-        port = server.sockets[0].getsockname()[1]
+        server, port = await silent_server()
         client = ServiceClient("unit-cancel", f"http://127.0.0.1:{port}",
                                settings(breaker_failure_threshold=1, breaker_reset_timeout_s=0.05,
                                         http_attempts=1, http_timeout_s=0.2))
