@@ -119,9 +119,12 @@ def get_product(client: httpx.Client, product_id: int) -> dict[str, Any]:
 
 
 def place_order(client: httpx.Client, account: Account, items: list[dict[str, int]], *,
-                payment_token: str = "tok_visa", key: str | None = None) -> httpx.Response:
+                payment_token: str = "tok_visa", key: str | None = None,
+                request_id: str | None = None) -> httpx.Response:
     """POST /orders with an Idempotency-Key (a fresh one unless given)."""
     headers = {**account.auth, "Idempotency-Key": key or uuid.uuid4().hex}
+    if request_id is not None:
+        headers["X-Request-ID"] = request_id
     return client.post(ORDERS, json={"items": items, "payment_token": payment_token},
                        headers=headers)
 
