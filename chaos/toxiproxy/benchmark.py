@@ -150,7 +150,8 @@ def percentile(samples: list[float], fraction: float) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--bulk-mb", type=int, default=200, help="MB per bulk transfer")
+    parser.add_argument("--bulk-mb", type=int, default=1000,
+                        help="MB per bulk transfer (smaller is too short to time reliably)")
     parser.add_argument("--round-trips", type=int, default=2000)
     parser.add_argument("--connections", type=int, default=1000)
     parser.add_argument("--repeat", type=int, default=5)
