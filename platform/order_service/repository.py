@@ -38,21 +38,19 @@ async def _with_items(conn: asyncpg.Connection, rows: list[asyncpg.Record]) -> l
     return [{**dict(r), "items": by_order[r["id"]]} for r in rows]
 
 
-async def order_by_key(pool: asyncpg.Pool, user_id: int, key: str) -> dict[str, Any] | None:
+async def _one_order(pool: asyncpg.Pool, where: str, *args: Any) -> dict[str, Any] | None:
     async with pool.acquire() as conn:
-        rows = await conn.fetch(
-            f"SELECT {ORDER_COLUMNS} FROM orders WHERE user_id = $1 AND idempotency_key = $2",
-            user_id, key)
+        rows = await conn.fetch(f"SELECT {ORDER_COLUMNS} FROM orders WHERE {where}", *args)
         found = await _with_items(conn, list(rows))
     return found[0] if found else None
+
+
+async def order_by_key(pool: asyncpg.Pool, user_id: int, key: str) -> dict[str, Any] | None:
+    return await _one_order(pool, "user_id = $1 AND idempotency_key = $2", user_id, key)
 
 
 async def order_for_user(pool: asyncpg.Pool, order_id: int, user_id: int) -> dict[str, Any] | None:
-    async with pool.acquire() as conn:
-        rows = await conn.fetch(
-            f"SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1 AND user_id = $2", order_id, user_id)
-        found = await _with_items(conn, list(rows))
-    return found[0] if found else None
+    return await _one_order(pool, "id = $1 AND user_id = $2", order_id, user_id)
 
 
 async def orders_for_user(pool: asyncpg.Pool, user_id: int, limit: int, offset: int
@@ -70,6 +68,8 @@ async def create_order(pool: asyncpg.Pool, *, user_id: int, key: str, request_ha
                        ) -> dict[str, Any]:
     """Store the order PENDING and its `order.created` outbox row in one transaction."""
     total = sum((line.unit_price * line.quantity for line in lines), Decimal("0.00"))
+    items = [{"product_id": ln.product_id, "quantity": ln.quantity, "unit_price": ln.unit_price}
+             for ln in lines]
     async with pool.acquire() as conn, conn.transaction():
         try:
             row = await conn.fetchrow(
@@ -84,8 +84,6 @@ async def create_order(pool: asyncpg.Pool, *, user_id: int, key: str, request_ha
             [(row["id"], n, line.product_id, line.quantity, line.unit_price)
              for n, line in enumerate(lines)])
         await add_event(conn, ORDER_CREATED, order_created(
-            row["id"], user_id,
-            [{"product_id": ln.product_id, "quantity": ln.quantity, "unit_price": ln.unit_price}
-             for ln in lines],
-            total, currency, payment_token))
-        return (await _with_items(conn, [row]))[0]
+            row["id"], user_id, items, total, currency, payment_token))
+    # The items are exactly the lines just inserted: no need to read them back.
+    return {**dict(row), "items": items}

@@ -13,7 +13,7 @@ import time
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from svckit.metrics import HTTP_LATENCY
-from svckit.problems import PROBLEM_MEDIA_TYPE, problem_bytes
+from svckit.problems import PROBLEM_MEDIA_TYPE, Problem
 from svckit.request_id import accept_request_id, request_id_var
 
 log = logging.getLogger("svckit.http")
@@ -34,6 +34,7 @@ class ObservabilityMiddleware:
                 incoming = value.decode("latin-1")
                 break
         request_id = accept_request_id(incoming)
+        id_header = (b"x-request-id", request_id.encode())
         token = request_id_var.set(request_id)
         started = time.perf_counter()
         status = 500
@@ -45,7 +46,7 @@ class ObservabilityMiddleware:
                 response_started = True
                 status = message["status"]
                 headers = list(message.get("headers", []))
-                headers.append((b"x-request-id", request_id.encode()))
+                headers.append(id_header)
                 message = {**message, "headers": headers}
             await send(message)
 
@@ -55,12 +56,13 @@ class ObservabilityMiddleware:
             log.exception("unhandled error on %s %s", scope["method"], scope["path"])
             status = 500
             if not response_started:
-                body = problem_bytes(500, "Internal error; see the service log for this request id")
+                body = Problem(
+                    500, "Internal error; see the service log for this request id").body()
                 await send({
                     "type": "http.response.start", "status": 500,
                     "headers": [(b"content-type", PROBLEM_MEDIA_TYPE.encode()),
                                 (b"content-length", str(len(body)).encode()),
-                                (b"x-request-id", request_id.encode())],
+                                id_header],
                 })
                 await send({"type": "http.response.body", "body": body})
         finally:

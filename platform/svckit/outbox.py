@@ -36,11 +36,12 @@ async def add_event(conn: asyncpg.Connection, event_type: str, payload: dict[str
     """Record an event to publish; call inside the transaction of the state change."""
     event_id = uuid.uuid4()
     headers = {REQUEST_ID_HEADER: current_request_id() or ""}
+    # One round trip: the NOTIFY rides on the INSERT (delivered at commit, as before).
     await conn.execute(
-        "INSERT INTO outbox (event_id, event_type, payload, headers) VALUES ($1, $2, $3, $4)",
-        event_id, event_type, payload, headers,
+        "WITH added AS (INSERT INTO outbox (event_id, event_type, payload, headers)"
+        " VALUES ($1, $2, $3, $4) RETURNING 1) SELECT pg_notify($5, '') FROM added",
+        event_id, event_type, payload, headers, NOTIFY_CHANNEL,
     )
-    await conn.execute("SELECT pg_notify($1, '')", NOTIFY_CHANNEL)
     return event_id
 
 

@@ -47,7 +47,7 @@ class ValidationProblem(ProblemDetail):
 
 
 class Problem(Exception):
-    """Raise to answer with a problem document."""
+    """Raise to answer with a problem document; also the one builder of that document."""
 
     def __init__(
         self,
@@ -67,39 +67,22 @@ class Problem(Exception):
         self.headers = headers or {}
         self.errors = errors
 
+    def body(self) -> bytes:
+        """The problem+json document (also used below FastAPI, by the ASGI middleware)."""
+        doc: dict[str, Any] = {
+            "type": self.type, "title": self.title, "status": self.status, "detail": self.detail,
+        }
+        if self.errors is not None:
+            doc["errors"] = self.errors
+        return orjson.dumps(doc)
+
+    def response(self) -> Response:
+        return Response(self.body(), status_code=self.status, media_type=PROBLEM_MEDIA_TYPE,
+                        headers=self.headers)
+
 
 def problem_type(status: int) -> str:
     return f"https://crashcart.dev/problems/{HTTPStatus(status).phrase.lower().replace(' ', '-')}"
-
-
-def problem_response(
-    status: int,
-    detail: str,
-    *,
-    title: str | None = None,
-    type_: str | None = None,
-    headers: dict[str, str] | None = None,
-    errors: list[dict[str, Any]] | None = None,
-) -> Response:
-    body: dict[str, Any] = {
-        "type": type_ or problem_type(status),
-        "title": title or HTTPStatus(status).phrase,
-        "status": status,
-        "detail": detail,
-    }
-    if errors is not None:
-        body["errors"] = errors
-    return Response(
-        orjson.dumps(body), status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers
-    )
-
-
-def problem_bytes(status: int, detail: str) -> bytes:
-    """The body of a problem document, for places below FastAPI (the ASGI middleware)."""
-    return orjson.dumps(
-        {"type": problem_type(status), "title": HTTPStatus(status).phrase, "status": status,
-         "detail": detail}
-    )
 
 
 _DESCRIPTIONS = {
@@ -144,13 +127,14 @@ BAD_REQUEST_HEADERS = {"idempotency-key"}
 async def _on_validation(request: Request, exc: RequestValidationError) -> Response:
     errors = exc.errors()
     if any(err.get("type") == "json_invalid" for err in errors):
-        return problem_response(400, "Request body is not valid JSON")
+        return Problem(400, "Request body is not valid JSON").response()
     for err in errors:
         loc = err.get("loc", ())
         if len(loc) >= 2 and loc[0] == "header" and str(loc[1]).lower() in BAD_REQUEST_HEADERS:
-            return problem_response(400, f"Header {loc[1]} is missing or invalid: {err.get('msg')}")
+            return Problem(
+                400, f"Header {loc[1]} is missing or invalid: {err.get('msg')}").response()
     items = [{"loc": _loc(err.get("loc", ())), "msg": str(err.get("msg", ""))} for err in errors]
-    return problem_response(422, "Request validation failed", errors=items)
+    return Problem(422, "Request validation failed", errors=items).response()
 
 
 def allowed_methods(request: Request) -> list[str]:
@@ -187,14 +171,11 @@ async def _on_http_error(request: Request, exc: StarletteHTTPException) -> Respo
         detail = "No such resource"
     else:
         detail = str(exc.detail)
-    return problem_response(exc.status_code, detail, headers=headers)
+    return Problem(exc.status_code, detail, headers=headers).response()
 
 
 async def _on_problem(request: Request, exc: Problem) -> Response:
-    return problem_response(
-        exc.status, exc.detail, title=exc.title, type_=exc.type, headers=exc.headers,
-        errors=exc.errors,
-    )
+    return exc.response()
 
 
 DB_UNAVAILABLE = (
@@ -219,7 +200,7 @@ def is_db_unavailable(exc: BaseException) -> bool:
 
 async def _on_db_unavailable(request: Request, exc: Exception) -> Response:
     log.warning("database unavailable: %s: %s", type(exc).__name__, exc)
-    return problem_response(503, "Database unavailable, try again later")
+    return Problem(503, "Database unavailable, try again later").response()
 
 
 def install_problem_handlers(app: FastAPI) -> None:

@@ -177,10 +177,6 @@ class LocalBackend:
             ))
         return rows
 
-    def is_up(self) -> bool:
-        rows = self.status()
-        return bool(rows) and all(row.up for row in rows)
-
     def handle(self) -> PlatformHandle:
         state = self.state.load()
         if state is None:
