@@ -64,19 +64,17 @@ def find_js_module(nginx: Path) -> Path:
 def check_dependencies(topology: Topology) -> list[str]:
     """PostgreSQL and RabbitMQ must accept TCP connections."""
     problems = []
-    pg, mq = topology.postgres, topology.rabbitmq
-    reason = can_connect(pg.host, pg.port, timeout=2.0)
-    if reason:
-        problems.append(
-            f"PostgreSQL is not reachable at {pg.host}:{pg.port} ({reason}); start it "
-            f"(e.g. `service postgresql start`) or point [postgres] host/port in "
-            f"{topology.source} (or CRASHCART_POSTGRES_HOST/CRASHCART_POSTGRES_PORT) at it")
-    reason = can_connect(mq.host, mq.port, timeout=2.0)
-    if reason:
-        problems.append(
-            f"RabbitMQ is not reachable at {mq.host}:{mq.port} ({reason}); start it "
-            f"(e.g. `service rabbitmq-server start`) or point [rabbitmq] host/port in "
-            f"{topology.source} (or CRASHCART_RABBITMQ_HOST/CRASHCART_RABBITMQ_PORT) at it")
+    for label, section, spec, service in (
+        ("PostgreSQL", "postgres", topology.postgres, "postgresql"),
+        ("RabbitMQ", "rabbitmq", topology.rabbitmq, "rabbitmq-server"),
+    ):
+        reason = can_connect(spec.host, spec.port, timeout=2.0)
+        if reason:
+            env = f"CRASHCART_{section.upper()}"
+            problems.append(
+                f"{label} is not reachable at {spec.host}:{spec.port} ({reason}); start it "
+                f"(e.g. `service {service} start`) or point [{section}] host/port in "
+                f"{topology.source} (or {env}_HOST/{env}_PORT) at it")
     return problems
 
 
