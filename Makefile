@@ -1,5 +1,5 @@
 # Crashcart — the two commands a fresh machine needs are `make all` and `make test`.
-.PHONY: all setup up down status test report clean
+.PHONY: all setup up down status lint test report clean
 
 PY := .venv/bin/python
 PYTEST := .venv/bin/pytest
@@ -22,6 +22,11 @@ down:
 
 status:
 	.venv/bin/crashcart status
+
+## lint: ruff and mypy over the whole tree (CI runs it before the tests)
+lint: setup
+	.venv/bin/ruff check .
+	.venv/bin/mypy
 
 ## test: the default test run (what CI runs); brings the platform up and down itself
 test: setup

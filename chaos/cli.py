@@ -111,7 +111,7 @@ def _status(backend) -> int:  # type: ignore[no-untyped-def]
     ]
     widths = [max(len(r[i]) for r in table) for i in range(len(header))]
     for row in table:
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False)).rstrip())
     return EXIT_OK if all(r.up and r.ready for r in rows) else EXIT_FAILED
 
 

@@ -25,7 +25,7 @@ class ComposeBackend:
         if self._client is None:
             import docker  # lazy: docker is only needed when this backend is used
 
-            self._client = docker.from_env()
+            self._client = docker.from_env()  # type: ignore[attr-defined]
         return self._client
 
     def container(self, service: str) -> Any:

@@ -17,7 +17,7 @@ import logging
 import random
 import socket
 import struct
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .toxics import CleansUp
 from .toxics.base import EOF, Channel, Chunk, Stub
@@ -224,7 +224,7 @@ class Link:
                 stub.start()
 
     def remove(self, entry: ToxicEntry) -> None:
-        for index, stub in enumerate(self.stubs):
+        for index, stub in enumerate(self.stubs):  # noqa: B007 - index is used after the loop
             if stub.entry is entry:
                 break
         else:

@@ -7,8 +7,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from prometheus_client import CollectorRegistry, Counter, generate_latest
-from prometheus_client import gc_collector, platform_collector, process_collector
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    gc_collector,
+    generate_latest,
+    platform_collector,
+    process_collector,
+)
 
 if TYPE_CHECKING:
     from .proxy import Proxy

@@ -9,12 +9,12 @@ from typing import Annotated, Any, Literal
 import orjson
 from fastapi import APIRouter, Header, Path, Query, Request, Response
 from pydantic import BaseModel, Field
-
-from order_service import repository
-from order_service.dependencies import validate_and_price
 from svckit.auth import CallerDep
 from svckit.problems import Problem, problem_responses
 from svckit.types import MAX_ID, Amount, Money, json_int, text_int
+
+from order_service import repository
+from order_service.dependencies import validate_and_price
 
 router = APIRouter(tags=["orders"])
 

@@ -51,4 +51,4 @@ async def validate_and_price(users: ServiceClient, products: ServiceClient, user
         for err in errors:
             if isinstance(err, kind):
                 raise err
-    return dict(zip(distinct, results[1:]))
+    return dict(zip(distinct, results[1:], strict=False))

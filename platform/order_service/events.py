@@ -12,7 +12,6 @@ from decimal import Decimal
 from typing import Any
 
 import asyncpg
-
 from svckit.consumer import Consumer, Event
 from svckit.outbox import add_event
 from svckit.settings import ServiceSettings

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
-
-from order_service.api import router
-from order_service.events import consumers
 from svckit.app import create_service_app
 from svckit.http_client import ServiceClient
 from svckit.settings import load_settings
+
+from order_service.api import router
+from order_service.events import consumers
 
 
 async def open_clients(app: FastAPI) -> None:

@@ -7,9 +7,9 @@ from decimal import Decimal
 from typing import Any
 
 import asyncpg
+from svckit.outbox import add_event
 
 from order_service.events import ORDER_CREATED, order_created
-from svckit.outbox import add_event
 
 ORDER_COLUMNS = "id, user_id, status, total, currency, request_hash, created_at, updated_at"
 

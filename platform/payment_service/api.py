@@ -7,7 +7,6 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
-
 from svckit.auth import CallerDep
 from svckit.problems import problem_responses
 from svckit.types import MAX_ID, Amount, text_int

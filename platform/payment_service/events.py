@@ -7,12 +7,12 @@ from decimal import Decimal
 from typing import Any
 
 import asyncpg
-
-from payment_service.processor import charge
 from svckit.consumer import Consumer, Event
 from svckit.outbox import add_event
 from svckit.settings import ServiceSettings
 from svckit.topology import SAGA_QUEUES
+
+from payment_service.processor import charge
 
 log = logging.getLogger("payment_service.events")
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+from svckit.app import create_service_app
+from svckit.settings import load_settings
 
 from payment_service.api import router
 from payment_service.events import consumers
-from svckit.app import create_service_app
-from svckit.settings import load_settings
 
 
 def create_app() -> FastAPI:

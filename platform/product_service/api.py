@@ -7,10 +7,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, Field
-
 from svckit.auth import AdminDep
 from svckit.problems import Problem, problem_responses
 from svckit.types import MAX_ID, Money, json_int, text, text_int
+
 from product_service import repository
 
 router = APIRouter(tags=["products"])
@@ -51,7 +51,7 @@ class ProductPatch(BaseModel):
 
     name: text(1, 200) = Field(default=None)
     description: text(0, 2000) = Field(default=None)
-    price: Money = Field(default=None)
+    price: Money = Field(default=None)  # type: ignore[assignment]
     stock: Stock = Field(default=None)
 
 

@@ -70,7 +70,7 @@ def create_service_app(
                 await on_shutdown(app)
             try:
                 await asyncio.wait_for(pool.close(), 5)
-            except (asyncio.TimeoutError, Exception):
+            except (TimeoutError, Exception):
                 pool.terminate()
             log.info("%s-service stopped", settings.service_name)
 

@@ -25,7 +25,8 @@ from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractIncomingMe
 
 from svckit.metrics import CONSUMED, CONSUMER_RETRIES, DEAD_LETTERED
 from svckit.problems import is_db_unavailable
-from svckit.request_id import HEADER as REQUEST_ID_HEADER, accept_request_id, request_id_var
+from svckit.request_id import HEADER as REQUEST_ID_HEADER
+from svckit.request_id import accept_request_id, request_id_var
 from svckit.settings import ServiceSettings
 from svckit.topology import RETRY_LEVELS, QueueSpec, dead_letter_queue, retry_queue
 

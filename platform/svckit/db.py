@@ -104,8 +104,7 @@ async def open_database(settings: ServiceSettings) -> asyncpg.Pool:
         try:
             await ensure_database(settings.database_url, timeout=settings.db_connect_timeout_s)
             return await create_pool(settings)
-        except (OSError, asyncio.TimeoutError, asyncpg.PostgresConnectionError,
-                asyncpg.CannotConnectNowError) as exc:
+        except (TimeoutError, OSError, asyncpg.PostgresConnectionError, asyncpg.CannotConnectNowError) as exc:
             if time.monotonic() >= deadline:
                 raise
             log.warning("database not reachable yet (%s); retrying", exc)

@@ -21,7 +21,8 @@ from tenacity import (
 from svckit.breaker import CircuitBreaker, CircuitOpenError
 from svckit.metrics import DEPENDENCY_CALLS
 from svckit.problems import Problem
-from svckit.request_id import HEADER as REQUEST_ID_HEADER, current_request_id
+from svckit.request_id import HEADER as REQUEST_ID_HEADER
+from svckit.request_id import current_request_id
 from svckit.settings import ServiceSettings
 
 log = logging.getLogger("svckit.http_client")

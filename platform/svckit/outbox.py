@@ -14,7 +14,7 @@ import contextlib
 import logging
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import aio_pika
@@ -23,7 +23,8 @@ import orjson
 
 from svckit.broker import Broker
 from svckit.metrics import OUTBOX_BACKLOG, OUTBOX_PUBLISHED
-from svckit.request_id import HEADER as REQUEST_ID_HEADER, current_request_id
+from svckit.request_id import HEADER as REQUEST_ID_HEADER
+from svckit.request_id import current_request_id
 from svckit.settings import ServiceSettings
 
 log = logging.getLogger("svckit.outbox")
@@ -53,7 +54,7 @@ def build_message(event_id: uuid.UUID, event_type: str, payload: dict[str, Any],
         content_type="application/json",
         message_id=str(event_id),
         type=event_type,
-        timestamp=created_at or datetime.now(timezone.utc),
+        timestamp=created_at or datetime.now(UTC),
         delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
         headers={**headers, "x-attempt": 1},
     )
@@ -99,7 +100,7 @@ class OutboxRelay:
             if published >= BATCH:
                 continue
             self._wake.clear()
-            waits = [asyncio.ensure_future(self._wake.wait())]
+            waits: list[asyncio.Future[Any]] = [asyncio.ensure_future(self._wake.wait())]
             if not self.broker.is_ready:
                 waits.append(asyncio.ensure_future(self.broker.wait_ready()))
             _, pending = await asyncio.wait(waits, timeout=self.settings.outbox_poll_s,
@@ -120,7 +121,7 @@ class OutboxRelay:
             results = await asyncio.gather(
                 *(self._publish_row(row) for row in rows), return_exceptions=True
             )
-            done = [row["id"] for row, ok in zip(rows, results) if ok is True]
+            done = [row["id"] for row, ok in zip(rows, results, strict=False) if ok is True]
             failed = [r for r in results if r is not True]
             if failed:
                 log.warning("outbox: %d of %d events not confirmed (%s)",
@@ -129,7 +130,7 @@ class OutboxRelay:
                 await conn.execute(
                     "UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])", done
                 )
-        for row, ok in zip(rows, results):
+        for row, ok in zip(rows, results, strict=False):
             if ok is True:
                 OUTBOX_PUBLISHED.labels(row["event_type"]).inc()
         return len(done)

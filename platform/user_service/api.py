@@ -6,10 +6,10 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel
-
 from svckit.auth import CallerDep, issue_token
 from svckit.problems import Problem, problem_responses
 from svckit.types import MAX_ID, text, text_int
+
 from user_service import repository
 from user_service.passwords import hash_password, verify_password
 

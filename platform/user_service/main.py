@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
-
 from svckit.app import create_service_app
 from svckit.settings import load_settings
+
 from user_service import repository
 from user_service.api import internal, normalise_email, router
 from user_service.passwords import hash_password

@@ -22,9 +22,7 @@ def _scrypt(password: str, salt: bytes, n: int) -> bytes:
 def hash_password_sync(password: str, n: int) -> str:
     salt = os.urandom(16)
     digest = _scrypt(password, salt, n)
-    return "scrypt${}${}${}${}${}".format(
-        n, _R, _P, base64.b64encode(salt).decode(), base64.b64encode(digest).decode()
-    )
+    return f"scrypt${n}${_R}${_P}${base64.b64encode(salt).decode()}${base64.b64encode(digest).decode()}"
 
 
 def verify_password_sync(password: str, encoded: str) -> bool:

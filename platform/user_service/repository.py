@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncpg
-
 from svckit.outbox import add_event
 
 USER_COLUMNS = "id, email, name, role, password_hash"

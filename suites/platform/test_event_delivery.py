@@ -14,10 +14,10 @@ import aio_pika
 import allure
 import orjson
 import pytest
+from svckit.topology import SAGA_QUEUES, dead_letter_queue
 
 from suites.helpers.metrics import sample
 from suites.helpers.waiting import poll_until
-from svckit.topology import SAGA_QUEUES, dead_letter_queue
 
 pytestmark = [pytest.mark.platform, allure.feature("Event delivery")]
 

@@ -75,5 +75,5 @@ def test_one_checkout_carries_its_request_id_through_every_service(
     for service in ("order", "user", "product", "payment"):
         with allure.step(f"{service}-service logged the request id"):
             log = running_platform.log_path(service)
-            found = poll_until(lambda: _log_lines_with(log, request_id), bool, timeout=5.0)
+            found = poll_until(lambda log=log: _log_lines_with(log, request_id), bool, timeout=5.0)
             assert found, f"{service}-service never logged request id {request_id} ({log})"

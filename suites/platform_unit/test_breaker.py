@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from svckit.breaker import BreakerState, CircuitBreaker, CircuitOpenError
 from svckit.metrics import BREAKER_STATE
 

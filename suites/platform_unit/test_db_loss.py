@@ -7,7 +7,6 @@ import asyncio
 
 import asyncpg
 import pytest
-
 from svckit.problems import is_db_unavailable
 
 from suites.platform_unit.conftest import PG_SERVER

@@ -7,7 +7,6 @@ import socket
 import time
 
 import pytest
-
 from svckit.breaker import BreakerState
 from svckit.http_client import DependencyTimeout, DependencyUnavailable, ServiceClient
 from svckit.settings import ServiceSettings

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 
 import asyncpg
-
 from svckit.db import ensure_database
 from svckit.migrations import apply_migrations, load_migrations
 

@@ -8,7 +8,6 @@ from typing import Annotated
 import httpx
 from fastapi import FastAPI, Header
 from pydantic import BaseModel
-
 from svckit.middleware import ObservabilityMiddleware
 from svckit.problems import PROBLEM_MEDIA_TYPE, Problem, install_problem_handlers, problem_responses
 from svckit.types import json_int

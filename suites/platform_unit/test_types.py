@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 from pydantic import TypeAdapter, ValidationError
-
 from svckit.types import json_int, text, text_int
 
 BODY_INT = TypeAdapter(json_int(1, 100))

@@ -54,7 +54,7 @@ def _start_gateway_only(state_dir: Path, offset: int, **overrides: str) -> Itera
                 break
             except httpx.HTTPError:
                 if proc.poll() is not None:
-                    raise RuntimeError(procs.tail(state.log_path("gateway")))
+                    raise RuntimeError(procs.tail(state.log_path("gateway"))) from None
                 threading.Event().wait(0.05)
         yield GatewayOnly(topology=topology, url=url, state=state)
     finally:

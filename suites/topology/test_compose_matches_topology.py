@@ -73,7 +73,7 @@ def test_toxiproxy_container_uses_official_image_and_mesh_config(
 def test_toxiproxy_json_has_one_proxy_per_edge(topology: Topology) -> None:
     proxies = json.loads(TOXIPROXY_JSON.read_text())
     assert [p["name"] for p in proxies] == [edge.name for edge in topology.edges]
-    for proxy, edge in zip(proxies, topology.edges):
+    for proxy, edge in zip(proxies, topology.edges, strict=False):
         assert proxy["listen"] == f"0.0.0.0:{edge.proxy_port}"
         if edge.target == DB:
             assert proxy["upstream"] == "postgres:5432"

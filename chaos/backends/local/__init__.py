@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from chaos.backends.local.backend import (
-    ComponentStatus, DownReport, LocalBackend, PlatformHandle,
+    ComponentStatus,
+    DownReport,
+    LocalBackend,
+    PlatformHandle,
 )
 from chaos.backends.local.errors import ComponentFailed, PlatformError, PreflightError
 from chaos.backends.local.state import default_state_dir

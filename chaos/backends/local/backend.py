@@ -23,7 +23,10 @@ from chaos.backends.local.errors import ComponentFailed, PlatformError, Prefligh
 from chaos.backends.local.ports import port_holder, wait_ports_free
 from chaos.backends.local.services import service_command, service_environment
 from chaos.backends.local.state import (
-    ComponentRecord, PlatformState, StateDir, default_state_dir,
+    ComponentRecord,
+    PlatformState,
+    StateDir,
+    default_state_dir,
 )
 from chaos.topology import Topology, load_topology
 
