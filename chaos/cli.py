@@ -7,6 +7,7 @@ error; 3 ``status`` with nothing running; 130 interrupted.
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -14,6 +15,11 @@ from pathlib import Path
 from chaos.topology import TopologyError, load_topology
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_NOT_RUNNING, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+
+COMMAND_MODULES: tuple[str, ...] = ()
+"""Harness layers' subcommands, one module each under ``chaos.commands``: every module has
+``add_parser(subparsers)``, which adds its parser and sets ``handler=fn(args, topology) -> int``
+as a default, so this file never grows with the layers."""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -37,6 +43,8 @@ def _parser() -> argparse.ArgumentParser:
                                           "topology (toxiproxy.json, nginx.conf)")
     gen.add_argument("--check", action="store_true",
                      help="only compare; exit 1 when a committed file differs")
+    for module in COMMAND_MODULES:
+        importlib.import_module(f"chaos.commands.{module}").add_parser(sub)
     return parser
 
 
@@ -55,6 +63,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "generate":
             return _generate(topology, check=args.check)
+        handler = getattr(args, "handler", None)
+        if handler is not None:
+            return int(handler(args, topology))
         from chaos.backends.local import LocalBackend, PlatformError
         backend = LocalBackend(topology, args.state_dir,
                                ready_timeout=getattr(args, "timeout", 120.0))
