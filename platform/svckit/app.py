@@ -14,6 +14,7 @@ import asyncpg
 from fastapi import APIRouter, FastAPI
 from fastapi.openapi.utils import get_openapi
 
+from svckit import contract_mode
 from svckit.broker import Broker
 from svckit.consumer import Consumer
 from svckit.db import open_database
@@ -82,6 +83,7 @@ def create_service_app(
     for router in routers:
         app.include_router(router)
     app.include_router(health_router)
+    contract_mode.install(app)  # provider-state endpoint, only with CONTRACT_TEST_MODE=1
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
