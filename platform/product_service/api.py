@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 from svckit.auth import AdminDep
 from svckit.problems import Problem, problem_responses
 from svckit.types import MAX_ID, Money, json_int, text, text_int
@@ -18,6 +18,7 @@ router = APIRouter(tags=["products"])
 SKU_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 MAX_STOCK = 1_000_000_000
 Stock = json_int(0, MAX_STOCK)
+StockDelta = json_int(-MAX_STOCK, MAX_STOCK)
 ProductId = Annotated[text_int(1, MAX_ID), Path()]
 
 
@@ -47,12 +48,25 @@ class ProductCreate(BaseModel):
 
 
 class ProductPatch(BaseModel):
-    """Any subset of the fields; absent fields stay as they are (null is not allowed)."""
+    """Any subset of the fields; absent fields stay as they are (null is not allowed).
+
+    `stock` sets the available units (absolute); `stock_delta` adds to them (relative, the
+    safe way while orders reserve units) and may not leave less than 0 available (409).
+    At most one of the two."""
 
     name: text(1, 200) = Field(default=None)
     description: text(0, 2000) = Field(default=None)
     price: Money = Field(default=None)  # type: ignore[assignment]
     stock: Stock = Field(default=None)
+    stock_delta: StockDelta = Field(
+        default=None, description="Units to add to (or, negative, take from) the available "
+        "stock; a result below 0 is refused with 409.")
+
+    @model_validator(mode="after")
+    def _one_stock_change(self) -> ProductPatch:
+        if "stock" in self.model_fields_set and "stock_delta" in self.model_fields_set:
+            raise ValueError("give either stock or stock_delta, not both")
+        return self
 
 
 def product_out(row: Any) -> Product:
@@ -110,14 +124,20 @@ async def create_product(body: ProductCreate, _: AdminDep, request: Request) -> 
 @router.patch(
     "/api/v1/products/{product_id}", response_model=Product, operation_id="updateProduct",
     summary="Change a product (admin)",
-    responses=problem_responses(400, 401, 403, 404, 422, 503),
+    description="Every stock change is applied under the product's row lock and recorded "
+    "as an adjustment; `stock_delta` below the available stock is a 409.",
+    responses=problem_responses(400, 401, 403, 404, 409, 422, 503),
 )
 async def update_product(product_id: ProductId, body: ProductPatch, _: AdminDep,
                          request: Request) -> Product:
     changes = body.model_dump(exclude_unset=True)
     if "price" in changes:
         changes["price"] = Decimal(changes["price"])
-    row = await repository.update_product(request.app.state.pool, product_id, changes)
+    try:
+        row = await repository.update_product(request.app.state.pool, product_id, changes)
+    except repository.StockBelowZero as short:
+        raise Problem(409, f"Only {short.available} available: cannot take "
+                           f"{-short.delta}") from None
     if row is None:
         raise Problem(404, "No such product")
     return product_out(row)

@@ -3,6 +3,8 @@
 Reserving is all-or-nothing: every line's `UPDATE ... WHERE stock >= qty` runs inside a
 savepoint, in product-id order (no deadlocks between concurrent orders); if any line is
 short, the savepoint rolls back and the order is rejected with nothing taken out.
+Units move between the product's columns: reserving stock -> reserved, committing
+reserved -> sold, releasing reserved -> stock (so stock + reserved + sold never changes).
 """
 
 from __future__ import annotations
@@ -52,7 +54,8 @@ async def on_order_created(conn: asyncpg.Connection, event: Event) -> None:
         async with conn.transaction():
             for product_id in sorted(wanted):
                 taken = await conn.fetchval(
-                    "UPDATE products SET stock = stock - $2, updated_at = now()"
+                    "UPDATE products SET stock = stock - $2, reserved = reserved + $2,"
+                    " updated_at = now()"
                     " WHERE id = $1 AND stock >= $2 RETURNING id",
                     product_id, wanted[product_id],
                 )
@@ -76,29 +79,37 @@ async def on_order_created(conn: asyncpg.Connection, event: Event) -> None:
     log.info("order %s reserved", order_id)
 
 
-async def on_order_paid(conn: asyncpg.Connection, event: Event) -> None:
-    order_id = int(event.payload["order_id"])
-    await conn.execute(
-        "UPDATE reservations SET state = 'COMMITTED', updated_at = now()"
-        " WHERE order_id = $1 AND state = 'RESERVED'", order_id)
-
-
-async def on_order_payment_failed(conn: asyncpg.Connection, event: Event) -> None:
-    """Compensation: put the reserved units back on sale."""
-    order_id = int(event.payload["order_id"])
-    released = await conn.fetchval(
-        "UPDATE reservations SET state = 'RELEASED', updated_at = now()"
-        " WHERE order_id = $1 AND state = 'RESERVED' RETURNING order_id", order_id)
-    if released is None:
-        return
+async def _move_reserved(conn: asyncpg.Connection, order_id: int, state: str,
+                         column: str) -> bool:
+    """RESERVED -> `state`, moving the order's units from `reserved` to `column`."""
+    moved = await conn.fetchval(
+        "UPDATE reservations SET state = $2, updated_at = now()"
+        " WHERE order_id = $1 AND state = 'RESERVED' RETURNING order_id", order_id, state)
+    if moved is None:
+        return False
     items = await conn.fetch(
         "SELECT product_id, quantity FROM reservation_items WHERE order_id = $1"
         " ORDER BY product_id", order_id)
     # Row locks in product-id order, as reserving takes them: no deadlock between the two.
     await conn.executemany(
-        "UPDATE products SET stock = stock + $2, updated_at = now() WHERE id = $1",
+        f"UPDATE products SET reserved = reserved - $2, {column} = {column} + $2,"
+        " updated_at = now() WHERE id = $1",
         [(item["product_id"], item["quantity"]) for item in items])
-    log.info("order %s: reservation released", order_id)
+    return True
+
+
+async def on_order_paid(conn: asyncpg.Connection, event: Event) -> None:
+    """The reservation becomes a sale: reserved -> sold."""
+    order_id = int(event.payload["order_id"])
+    if await _move_reserved(conn, order_id, "COMMITTED", "sold"):
+        log.info("order %s: reservation committed", order_id)
+
+
+async def on_order_payment_failed(conn: asyncpg.Connection, event: Event) -> None:
+    """Compensation: put the reserved units back on sale."""
+    order_id = int(event.payload["order_id"])
+    if await _move_reserved(conn, order_id, "RELEASED", "stock"):
+        log.info("order %s: reservation released", order_id)
 
 
 def consumers(pool: asyncpg.Pool, settings: ServiceSettings) -> list[Consumer]:
