@@ -24,12 +24,19 @@ ERROR_PAGES: dict[int, tuple[str, str]] = {
     404: ("Not Found", "No route matches this path."),
     405: ("Method Not Allowed", "The gateway does not allow this method here."),
     413: ("Content Too Large", "The request body is larger than the gateway accepts."),
+    414: ("URI Too Long", "The request URI is longer than the gateway accepts."),
     429: ("Too Many Requests", "Rate limit exceeded; retry later."),
     500: ("Internal Server Error", "The gateway failed to handle the request."),
     502: ("Bad Gateway", "The upstream service is unreachable."),
     503: ("Service Unavailable", "The upstream service is unavailable."),
     504: ("Gateway Timeout", "The upstream service did not answer in time."),
+    501: ("Not Implemented", "The gateway does not implement this request feature."),
+    505: ("HTTP Version Not Supported", "The gateway speaks HTTP/1.0 and HTTP/1.1."),
+    # nginx's own code for an over-long header line; answered as a 400 (see the template).
+    494: ("Bad Request", "A request header or cookie is larger than the gateway accepts."),
 }
+#: nginx-internal codes sent to the client as another status.
+SENT_AS = {494: 400}
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +107,7 @@ def render_gateway_config(topology: Topology, paths: GatewayPaths, *, proxy_host
         routes=routes,
         health_services=" ".join(u["service"] for u in upstreams),
         error_pages=ERROR_PAGES,
+        sent_as=SENT_AS,
         connect_timeout=_timeout(gateway.connect_timeout_s),
         read_timeout=_timeout(gateway.read_timeout_s),
         **{field: getattr(paths, field) for field in paths.__slots__},

@@ -29,7 +29,8 @@ class OrderItemIn(BaseModel):
 
 
 class OrderCreate(BaseModel):
-    items: Annotated[list[OrderItemIn], Field(min_length=1, max_length=50)]
+    items: Annotated[list[OrderItemIn], Field(
+        min_length=1, max_length=50, description="1 to 50 order lines")]
     payment_token: PaymentToken
 
 
@@ -86,6 +87,12 @@ GET_ORDER_LINK = {"GetOrder": {"operationId": "getOrder",
 @router.post(
     "/api/v1/orders", status_code=202, response_model=Order, operation_id="createOrder",
     summary="Place an order (the saga decides PAID, PAYMENT_FAILED or REJECTED)",
+    description=(
+        "Limits of an order: 1 to 50 lines (`items`), each a `product_id` of an existing"
+        " product and a `quantity` of 1 to 100 (JSON integers: 1, not 1.0)."
+        " `Idempotency-Key` is 1 to 64 characters. Prices and the"
+        " total come from product-service, never from the request; fields the schema does not"
+        " name (a price, a total, a status, a user id) are ignored."),
     responses={
         202: {"description": "Accepted: the order is PENDING", "links": GET_ORDER_LINK},
         200: {"description": "Repeat of an earlier request with the same Idempotency-Key",

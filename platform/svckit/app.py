@@ -14,12 +14,15 @@ import asyncpg
 from fastapi import APIRouter, FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from svckit import contract_mode
+from svckit import contract_mode, wire_errors
+from svckit.auth import declare_user_check_answers
 from svckit.broker import Broker
 from svckit.consumer import Consumer
 from svckit.db import open_database
+from svckit.head import HeadAsGetMiddleware
 from svckit.health import router as health_router
 from svckit.logging import configure_logging
+from svckit.media_type import JsonBodyMiddleware, declare_unsupported_media_type
 from svckit.middleware import ObservabilityMiddleware
 from svckit.migrations import migrate
 from svckit.outbox import OutboxRelay
@@ -44,6 +47,7 @@ def create_service_app(
     on_shutdown: Hook | None = None,
 ) -> FastAPI:
     configure_logging(settings.service_name, settings.log_level)
+    wire_errors.install()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -54,7 +58,8 @@ def create_service_app(
         broker = Broker(settings)
         relay = OutboxRelay(pool, broker, settings)
         app.state.broker, app.state.relay = broker, relay
-        for consumer in (consumers(app, pool) if consumers else ()):
+        app.state.consumers = list(consumers(app, pool) if consumers else ())  # readiness
+        for consumer in app.state.consumers:
             consumer.after_commit = relay.wake
             broker.on_connect(consumer.start)
         if on_startup:
@@ -75,10 +80,13 @@ def create_service_app(
                 pool.terminate()
             log.info("%s-service stopped", settings.service_name)
 
+    # redirect_slashes off: `/orders/` is a 404, never a redirect built from the client's Host.
     app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan,
-                  docs_url="/docs", redoc_url=None)
+                  docs_url="/docs", redoc_url=None, redirect_slashes=False)
     app.state.settings = settings
     install_problem_handlers(app)
+    app.add_middleware(JsonBodyMiddleware)
+    app.add_middleware(HeadAsGetMiddleware)
     app.add_middleware(ObservabilityMiddleware)
     for router in routers:
         app.include_router(router)
@@ -89,7 +97,8 @@ def create_service_app(
         if app.openapi_schema is None:
             schema = get_openapi(title=app.title, version=app.version,
                                  description=app.description, routes=app.routes)
-            app.openapi_schema = register_problem_schemas(schema)
+            app.openapi_schema = declare_user_check_answers(
+                declare_unsupported_media_type(register_problem_schemas(schema)))
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -1,15 +1,24 @@
-"""Input types with JSON-Schema-exact validation.
+"""Input types with one canonical form per value.
 
 Pydantic's lax mode accepts `false` or `"5"` for an integer, which the fuzzer rightly calls
-accepting invalid input; strict mode rejects `5.0`, which JSON Schema calls a valid integer.
-These validators implement JSON Schema's rule: a number with no fractional part is an integer,
-booleans and strings are not. Free text must not contain NUL (PostgreSQL text cannot hold it),
-so the rule is declared in the schema as a pattern.
+accepting invalid input. An integer has exactly one accepted spelling (issue 11: `/products/1.0`,
+`/products/+1` and `/products/%D9%A1` all used to name product 1):
+
+- in a JSON body, a JSON integer literal: `1`, never `1.0`, `true` or `"1"`. JSON Schema
+  2020-12 would call `1.0` an integer; the platform does not, and every integer field's schema
+  says so in its `description` (`INTEGER_RULE`). Generators (Schemathesis) emit integers for
+  `type: integer`, so no valid-by-schema request is refused in practice;
+- in a path segment or query value, ASCII decimal digits without sign, leading zeros or
+  fraction (`-` allowed for negative numbers, which the bounds then reject): no `+1`, `01`,
+  `1.0`, ` 1` or non-ASCII digits. Anything else is a 422 (a path segment too: the resource
+  is not "not found", the request is malformed).
+
+Free text must not contain NUL (PostgreSQL text cannot hold it), so the rule is declared in
+the schema as a pattern.
 """
 
 from __future__ import annotations
 
-import math
 import re
 from typing import Annotated, Any
 
@@ -18,7 +27,9 @@ from pydantic import AfterValidator, BeforeValidator, Field
 MAX_ID = 2**53 - 1
 """Largest id accepted: exact as a JSON number everywhere (IEEE double), fits bigint."""
 NO_NUL_PATTERN = r"^[^\x00]*$"
-_INT_TEXT = re.compile(r"^[+-]?\d+(\.0*)?$")
+_INT_TEXT = re.compile(r"^(0|-?[1-9][0-9]*)$")
+INTEGER_RULE = "An integer written as a JSON integer literal (1, not 1.0)."
+INTEGER_TEXT_RULE = "Decimal ASCII digits, no sign, leading zero or fraction (7, not +7, 07, 7.0)."
 
 
 def _json_integer(value: Any) -> Any:
@@ -26,19 +37,17 @@ def _json_integer(value: Any) -> Any:
         raise ValueError("must be an integer, not a boolean")
     if isinstance(value, int):
         return value
-    if isinstance(value, float):
-        if math.isfinite(value) and value.is_integer():
-            return int(value)
-        raise ValueError("must be an integer")
-    raise ValueError("must be an integer")
+    raise ValueError("must be an integer literal (no fraction, not a string)")
 
 
 def _text_integer(value: Any) -> Any:
-    """Query and path values arrive as text; accept `42` and `42.0`, nothing else."""
+    """Query and path values arrive as text; accept the canonical decimal form only."""
     if isinstance(value, str):
-        if not _INT_TEXT.match(value.strip()) or value != value.strip():
-            raise ValueError("must be an integer")
-        return int(value.split(".")[0])
+        # fullmatch, and `[0-9]`, not `\d`: `$` would let a trailing newline through and `\d`
+        # matches every Unicode digit.
+        if not _INT_TEXT.fullmatch(value):
+            raise ValueError("must be a decimal integer in canonical form (e.g. 7)")
+        return int(value)
     return _json_integer(value)
 
 
@@ -52,12 +61,14 @@ def _no_surrogates(value: str) -> str:
 
 def json_int(ge: int | None = None, le: int | None = None) -> Any:
     """Integer in a JSON body, bounds declared in the schema as minimum/maximum."""
-    return Annotated[int, Field(ge=ge, le=le), BeforeValidator(_json_integer)]
+    return Annotated[int, Field(ge=ge, le=le, description=INTEGER_RULE),
+                     BeforeValidator(_json_integer)]
 
 
 def text_int(ge: int | None = None, le: int | None = None) -> Any:
     """Integer in a query string or path segment, bounds declared as minimum/maximum."""
-    return Annotated[int, Field(ge=ge, le=le), BeforeValidator(_text_integer)]
+    return Annotated[int, Field(ge=ge, le=le, description=INTEGER_TEXT_RULE),
+                     BeforeValidator(_text_integer)]
 
 
 def text(min_length: int = 0, max_length: int = 1000, pattern: str = NO_NUL_PATTERN) -> Any:

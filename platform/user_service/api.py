@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel
@@ -12,6 +12,7 @@ from svckit.types import MAX_ID, text, text_int
 
 from user_service import repository
 from user_service.passwords import hash_password, verify_password
+from user_service.throttle import LoginThrottle
 
 # Explicit ASCII ranges, not \s: Python and Rust regex engines disagree on Unicode spaces.
 EMAIL_PATTERN = r"^[^@\x00-\x20]+@[^@\x00-\x20]+\.[^@\x00-\x20]+$"
@@ -70,18 +71,48 @@ async def register(body: UserCreate, request: Request) -> UserOut:
     return _user_out(row)
 
 
+def _login_responses() -> dict[int | str, dict[str, Any]]:
+    responses = problem_responses(400, 401, 422, 429, 503)
+    responses[429]["description"] = (
+        "Too many failed logins for this account or from this client; retry after the"
+        " `Retry-After` seconds (the right password is refused too while locked)")
+    responses[429]["headers"] = {"Retry-After": {
+        "schema": {"type": "integer", "minimum": 1}, "required": True,
+        "description": "Seconds to wait before the next attempt"}}
+    return responses
+
+
+def client_address(request: Request) -> str:
+    """The caller's address: the gateway always overwrites X-Real-IP with its peer address."""
+    forwarded = request.headers.get("x-real-ip", "").strip()
+    if forwarded:
+        return forwarded[:64]
+    return request.client.host if request.client else "unknown"
+
+
 @router.post(
     "/api/v1/users/login", response_model=Token, operation_id="login",
     summary="Exchange credentials for a bearer token",
-    responses=problem_responses(400, 401, 422, 503),
+    description=(
+        "Failed attempts are throttled per account and per client (see user_service.throttle):"
+        " after 5 failures for one email each further failure locks it for 1, 2, 4, ..."
+        " seconds (at most 15 minutes); a locked attempt answers 429 with `Retry-After`."),
+    responses=_login_responses(),
 )
 async def login(body: Login, request: Request) -> Token:
     settings = request.app.state.settings
-    row = await repository.user_by_email(request.app.state.pool, normalise_email(body.email))
+    throttle: LoginThrottle = request.app.state.login_throttle
+    account, client = normalise_email(body.email), client_address(request)
+    wait_s = throttle.attempt(account, client)
+    if wait_s:
+        raise Problem(429, f"Too many failed logins; retry after {wait_s} s",
+                      headers={"Retry-After": str(wait_s)})
+    row = await repository.user_by_email(request.app.state.pool, account)
     # Hash even for an unknown email so timing does not reveal which emails exist.
     ok = await verify_password(body.password, row["password_hash"] if row else _DUMMY_HASH)
     if row is None or not ok:
         raise Problem(401, "Invalid email or password", headers={"WWW-Authenticate": "Bearer"})
+    throttle.succeeded(account, client)
     token = issue_token(settings.jwt_secret, row["id"], row["role"], settings.jwt_ttl_s)
     return Token(access_token=token, expires_in=settings.jwt_ttl_s)
 

@@ -1,4 +1,4 @@
-"""JSON-Schema-exact integers: what the fuzzer calls valid is accepted, nothing more."""
+"""One canonical spelling per integer: what the fuzzer calls valid is accepted, nothing more."""
 
 from __future__ import annotations
 
@@ -10,31 +10,34 @@ BODY_INT = TypeAdapter(json_int(1, 100))
 TEXT_INT = TypeAdapter(text_int(0, 10))
 
 
-@pytest.mark.parametrize("value, expected", [(5, 5), (5.0, 5), (100, 100)],
-                         ids=["int", "float-int", "max"])
+@pytest.mark.parametrize("value, expected", [(5, 5), (100, 100)], ids=["int", "max"])
 def test_body_integer_accepts_json_integers(value: object, expected: int) -> None:
     assert BODY_INT.validate_python(value) == expected
 
 
-@pytest.mark.parametrize("value", [True, False, "5", 5.5, 0, 101, None], ids=repr)
+@pytest.mark.parametrize("value", [True, False, "5", 5.5, 5.0, 0, 101, None], ids=repr)
 def test_body_integer_rejects_everything_else(value: object) -> None:
     with pytest.raises(ValidationError):
         BODY_INT.validate_python(value)
 
 
-@pytest.mark.parametrize("value, expected", [("7", 7), ("7.0", 7), ("0", 0)])
+@pytest.mark.parametrize("value, expected", [("7", 7), ("10", 10), ("0", 0)])
 def test_text_integer_accepts_integer_text(value: str, expected: int) -> None:
     assert TEXT_INT.validate_python(value) == expected
 
 
-@pytest.mark.parametrize("value", ["true", "false", "7.5", "", " 7", "1e3", "11"], ids=repr)
+@pytest.mark.parametrize("value", ["true", "false", "7.5", "7.0", "+7", "07", "\u0667", "7\n", "", " 7", "1e3", "11"],
+                         ids=repr)
 def test_text_integer_rejects_everything_else(value: str) -> None:
     with pytest.raises(ValidationError):
         TEXT_INT.validate_python(value)
 
 
 def test_schema_declares_bounds() -> None:
-    assert BODY_INT.json_schema() == {"type": "integer", "minimum": 1, "maximum": 100}
+    schema = BODY_INT.json_schema()
+    assert {k: schema[k] for k in ("type", "minimum", "maximum")} == {
+        "type": "integer", "minimum": 1, "maximum": 100}
+    assert "1.0" in schema["description"]
 
 
 def test_text_rejects_nul_and_lone_surrogates() -> None:
