@@ -1,94 +1,41 @@
-"""Fault context managers over toxiproxy-python: a toxic or a downed proxy for one block.
+"""Faults: block-scoped context managers, and typed fault units with a TTL and a watchdog.
 
-Why: toxiproxy-python (``toxiproxy`` package) has no toxic context manager and keeps
-its server address in *class attributes* of ``APIConsumer`` (one server per process);
-``connect`` points it at a URL. Every context manager here undoes its fault in
-``finally``, so a failing test body never leaves a toxic or a disabled proxy behind, and
-undoes it on the server it was applied to, even if the body ``connect``-ed elsewhere.
+* ``connect`` / ``toxic`` / ``proxy_down`` (``blocks``): one toxic or one downed proxy for a
+  ``with`` block over toxiproxy-python, always undone.
+* Fault units, one module per family: ``toxics`` (every Toxiproxy toxic on an edge or a
+  group of edges), ``proxies`` (proxy down), ``processes`` (kill, pause, restart through
+  the backend), ``broker`` (the broker closes a consumer channel; publishes blocked).
+  Each applies and undoes idempotently, round-trips through a dict (``to_spec`` /
+  ``fault_from_spec``) and runs inside a :class:`FaultSession`, which records it in the
+  ledger under the state dir with a TTL that the ``watchdog`` process enforces.
+* ``heal_everything``: what ``crashcart heal`` does.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
-from urllib.parse import urlsplit
+from chaos.faults.base import FAULTS, FaultContext, fault_from_spec, register, to_spec
+from chaos.faults.blocks import connect, proxy_down, toxic
+from chaos.faults.broker import BlockPublishes, CloseConsumerChannel
+from chaos.faults.heal import HealReport, heal_everything
+from chaos.faults.ledger import FaultRecord, Ledger
+from chaos.faults.processes import KillService, PauseService, RestartService
+from chaos.faults.proxies import ProxyDown
+from chaos.faults.session import FaultSession
+from chaos.faults.toxics import (
+    Bandwidth,
+    Latency,
+    LimitData,
+    ResetPeer,
+    Slicer,
+    SlowClose,
+    Timeout,
+    ToxicFault,
+)
 
-from toxiproxy import Toxiproxy
-from toxiproxy.api import APIConsumer
-from toxiproxy.exceptions import NotFound
-from toxiproxy.proxy import Proxy
-from toxiproxy.toxic import Toxic
-
-__all__ = ["connect", "proxy_down", "toxic"]
-
-
-def connect(url: str) -> Toxiproxy:
-    """A toxiproxy-python client for the server at ``url`` (e.g. ``http://127.0.0.1:8474``).
-
-    Note: toxiproxy-python stores host/port globally, so the last ``connect`` wins.
-    """
-    parts = urlsplit(url if "://" in url else f"http://{url}")
-    client = Toxiproxy()
-    client.update_api_consumer(parts.hostname or "127.0.0.1", parts.port or 8474)
-    return client
-
-
-@contextmanager
-def _talking_to(address: tuple[str, int]) -> Iterator[None]:
-    """Point toxiproxy-python at ``address`` for one call, then restore the current address."""
-    current = (APIConsumer.host, APIConsumer.port)
-    APIConsumer.host, APIConsumer.port = address
-    try:
-        yield
-    finally:
-        APIConsumer.host, APIConsumer.port = current
-
-
-def _proxy(client: Toxiproxy, name: str) -> Proxy:
-    proxy = client.get_proxy(name)
-    if proxy is None:
-        raise LookupError(f"no proxy named {name!r} on {APIConsumer.host}:{APIConsumer.port}")
-    return proxy
-
-
-@contextmanager
-def toxic(
-    client: Toxiproxy,
-    proxy: str,
-    type: str,  # noqa: A002 - Toxiproxy's field name
-    *,
-    stream: str = "downstream",
-    toxicity: float = 1.0,
-    name: str | None = None,
-    **attributes: Any,
-) -> Iterator[Toxic]:
-    """Add a toxic (attributes in Toxiproxy units, e.g. ``latency=100`` ms), yield it, always remove it."""
-    target = _proxy(client, proxy)
-    server = (APIConsumer.host, APIConsumer.port)
-    toxic_name = name or f"{type}_{stream}"
-    target.add_toxic(type=type, stream=stream, toxicity=toxicity, name=toxic_name, attributes=attributes)
-    try:
-        yield Toxic(type=type, stream=stream, toxicity=toxicity, name=toxic_name, attributes=attributes)
-    finally:
-        try:
-            with _talking_to(server):
-                target.destroy_toxic(toxic_name)
-        except NotFound:
-            pass  # the proxy (and its toxics) went away inside the block
-
-
-@contextmanager
-def proxy_down(client: Toxiproxy, proxy: str) -> Iterator[Proxy]:
-    """Disable a proxy (listener and live connections closed), yield, always re-enable."""
-    target = _proxy(client, proxy)
-    server = (APIConsumer.host, APIConsumer.port)
-    target.disable()
-    try:
-        yield target
-    finally:
-        try:
-            with _talking_to(server):
-                target.enable()
-        except NotFound:
-            pass  # the proxy went away inside the block: nothing to re-enable
+__all__ = [
+    "FAULTS", "Bandwidth", "BlockPublishes", "CloseConsumerChannel", "FaultContext",
+    "FaultRecord", "FaultSession", "HealReport", "KillService", "Latency", "Ledger",
+    "LimitData", "PauseService", "ProxyDown", "ResetPeer", "RestartService", "Slicer",
+    "SlowClose", "Timeout", "ToxicFault", "connect", "fault_from_spec", "heal_everything",
+    "proxy_down", "register", "to_spec", "toxic",
+]
