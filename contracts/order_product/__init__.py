@@ -1,0 +1,1 @@
+"""order-service (consumer) -> product-service (provider): pricing an order's products."""

@@ -1,0 +1,163 @@
+"""Providers started in contract-test mode: one uvicorn per service on a free port.
+
+Why not the running platform: verification needs the state endpoint (``CONTRACT_TEST_MODE=1``,
+which ``crashcart up`` never sets) and databases it may rewrite freely. So each provider gets
+the topology's service environment with: its own throw-away database
+(``<db>_pact``, dropped first), no broker (HTTP interactions need none; the outbox just keeps
+its rows), dependencies pointed at the other contract-mode providers, and the state modules of
+every pair it provides (``contracts.pairs``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg
+import httpx
+
+from chaos.backends.local.procs import spawn, stop_group, tail
+from chaos.topology import Topology
+from contracts.pactkit import SERVICE_OF
+from contracts.pairs import pairs_of_provider
+
+READY_TIMEOUT_S = 60.0
+LOG_DIR_ENV = "CRASHCART_STATE_DIR"
+
+
+@dataclass(slots=True)
+class ProviderProcess:
+    provider: str
+    url: str
+    pid: int
+    log_path: Path
+
+    def log_tail(self, lines: int = 40) -> str:
+        return tail(self.log_path, lines)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def contract_database(topology: Topology, service: str) -> str:
+    return f"{topology.service(service).database}_pact"
+
+
+def _dead_broker_url() -> str:
+    """An AMQP URL where nothing listens: contract-mode providers run without the broker."""
+    return f"amqp://guest:guest@127.0.0.1:{free_port()}/"
+
+
+async def _recreate(topology: Topology, database: str) -> None:
+    pg = topology.postgres
+    conn = await asyncpg.connect(pg.url("postgres", host=pg.host, port=pg.port), timeout=10)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        await conn.execute(f'CREATE DATABASE "{database}"')
+    finally:
+        await conn.close()
+
+
+def provider_env(topology: Topology, provider: str, *, deps: Mapping[str, str],
+                 extra_states: str = "") -> dict[str, str]:
+    service = SERVICE_OF[provider]
+    pg = topology.postgres
+    modules = [p.states_module for p in pairs_of_provider(provider) if p.states_module]
+    if extra_states:
+        modules.append(extra_states)
+    env = dict(os.environ)
+    env.update(topology.service_env(service))
+    env.update({
+        "DATABASE_URL": pg.url(contract_database(topology, service), host=pg.host,
+                               port=pg.port),
+        "AMQP_URL": _dead_broker_url(),
+        "CONTRACT_TEST_MODE": "1",
+        "CONTRACT_STATE_HANDLERS": ",".join(modules),
+        "USER_CACHE_TTL_S": "0",
+        "HTTP_ATTEMPTS": "1",
+        "PYTHONUNBUFFERED": "1",
+    })
+    for name, url in deps.items():
+        env[f"{name.upper()}_SERVICE_URL"] = url
+    return env
+
+
+def _wait_live(url: str, proc_pid: int, log_path: Path, timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/health/live", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        try:
+            os.kill(proc_pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.2)
+    raise RuntimeError(f"contract-mode provider at {url} did not come up:\n{tail(log_path, 40)}")
+
+
+@contextmanager
+def run_provider(topology: Topology, provider: str, *, deps: Mapping[str, str] | None = None,
+                 log_dir: Path, env_extra: Mapping[str, str] | None = None
+                 ) -> Iterator[ProviderProcess]:
+    """Start ``provider`` in contract-test mode; always stopped afterwards."""
+    service = SERVICE_OF[provider]
+    asyncio.run(_recreate(topology, contract_database(topology, service)))
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = provider_env(topology, provider, deps=deps or {})
+    env.update(env_extra or {})
+    log_path = log_dir / f"contract-{service}.log"
+    command = [sys.executable, "-m", "uvicorn", topology.service(service).app,
+               "--host", "127.0.0.1", "--port", str(port)]
+    proc = spawn(command, log_path=log_path, env=env)
+    try:
+        _wait_live(url, proc.pid, log_path, READY_TIMEOUT_S)
+        yield ProviderProcess(provider, url, proc.pid, log_path)
+    finally:
+        stop_group(proc.pid, timeout=10)  # TERM, then KILL the group's stragglers
+        proc.wait(timeout=5)
+
+
+def default_log_dir() -> Path:
+    base = Path(os.environ.get(LOG_DIR_ENV) or Path.cwd() / ".crashcart")
+    return base / "logs"
+
+
+@contextmanager
+def run_providers(topology: Topology, *, log_dir: Path,
+                  env_extra: Mapping[str, Mapping[str, str]] | None = None
+                  ) -> Iterator[dict[str, ProviderProcess]]:
+    """All four providers in contract-test mode, wired to each other; all stopped afterwards.
+
+    ``env_extra`` maps a provider name to extra environment (the tests' switches).
+    """
+    from contextlib import ExitStack
+
+    from contracts.pactkit import ORDER, PAYMENT, PRODUCT, USER
+
+    extra = env_extra or {}
+    running: dict[str, ProviderProcess] = {}
+    with ExitStack() as stack:
+        def start(provider: str, deps: dict[str, str]) -> None:
+            running[provider] = stack.enter_context(run_provider(
+                topology, provider, deps=deps, log_dir=log_dir, env_extra=extra.get(provider)))
+
+        start(USER, {})
+        user_url = running[USER].url
+        start(PRODUCT, {"user": user_url})
+        start(PAYMENT, {"user": user_url})
+        start(ORDER, {"user": user_url, "product": running[PRODUCT].url})
+        yield running

@@ -1,0 +1,1 @@
+"""storefront (chaos.storefront) -> order-service's public order API."""

@@ -1,0 +1,1 @@
+"""storefront (chaos.storefront) -> payment-service's public payment API."""

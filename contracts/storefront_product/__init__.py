@@ -1,0 +1,1 @@
+"""storefront (chaos.storefront) -> product-service's public catalog API."""
