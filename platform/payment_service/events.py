@@ -1,4 +1,17 @@
-"""payment-service's part of the saga: charge reserved orders, once each."""
+"""payment-service's part of the saga: charge reserved orders once each, answer expiries.
+
+The charge is an external call, so it runs before the transaction (svckit `TwoPhase`):
+the processor is asked first (idempotency key `order-<id>`: a retry after a failed commit
+gets the recorded outcome, no second charge), then one transaction records the payment,
+its `payment.completed` event and the inbox row. A payment already recorded for the order
+is answered by re-emitting its `payment.completed` (a re-driven saga gets the decision
+again instead of silence).
+
+`order.expired` (order-service's deadline) closes the order's key at the processor: with no
+charge yet, a DECLINED one is recorded, so no charge can happen after the expiry and the
+order ends PAYMENT_FAILED; if the processor had already approved it, the order ends PAID
+(never a charge for an order that did not end PAID).
+"""
 
 from __future__ import annotations
 
@@ -7,12 +20,12 @@ from decimal import Decimal
 from typing import Any
 
 import asyncpg
-from svckit.consumer import Consumer, Event
+from svckit.consumer import Consumer, Event, TwoPhase
 from svckit.outbox import add_event
 from svckit.settings import ServiceSettings
 from svckit.topology import SAGA_QUEUES
 
-from payment_service.processor import charge
+from payment_service.processor import Outcome, Processor, idempotency_key
 
 log = logging.getLogger("payment_service.events")
 
@@ -26,29 +39,67 @@ def payment_completed(order_id: int, payment_id: int, outcome: str, amount: Deci
             "status": outcome, "amount": f"{amount:.2f}", "currency": currency}
 
 
-def make_handler(settings: ServiceSettings):  # type: ignore[no-untyped-def]
-    async def on_inventory_reserved(conn: asyncpg.Connection, event: Event) -> None:
+async def _already_recorded(pool: asyncpg.Pool, order_id: int) -> bool:
+    return bool(await pool.fetchval("SELECT 1 FROM payments WHERE order_id = $1", order_id))
+
+
+async def record_outcome(conn: asyncpg.Connection, event: Event, outcome: Outcome | None
+                         ) -> None:
+    """In the inbox transaction: record the processor's outcome as the order's payment and
+    announce it, or re-announce the payment already recorded."""
+    data = event.payload
+    order_id = int(data["order_id"])
+    # Serialise deliveries for one order; the unique constraint is the final guard.
+    await conn.execute("SELECT pg_advisory_xact_lock($1)", order_id)
+    row = await conn.fetchrow(
+        "SELECT id, amount, currency, status FROM payments WHERE order_id = $1", order_id)
+    if row is not None:
+        log.info("order %s already decided (%s); re-announcing", order_id, row["status"])
+        await add_event(conn, PAYMENT_COMPLETED, payment_completed(
+            order_id, row["id"], row["status"], row["amount"], row["currency"]))
+        return
+    if outcome is None:
+        raise RuntimeError(f"payment of order {order_id} vanished")  # pragma: no cover
+    amount = Decimal(data["amount"])
+    payment_id = await conn.fetchval(
+        "INSERT INTO payments (order_id, user_id, amount, currency, status)"
+        " VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        order_id, int(data["user_id"]), amount, data["currency"], outcome)
+    await add_event(conn, PAYMENT_COMPLETED, payment_completed(
+        order_id, payment_id, outcome, amount, data["currency"]))
+    log.info("order %s %s: %s", order_id, event.event_type, outcome)
+
+
+def charge_step(pool: asyncpg.Pool, processor: Processor) -> TwoPhase:
+    """`inventory.reserved`: charge at the processor (outside any transaction), then record."""
+    async def prepare(event: Event) -> Outcome | None:
         data = event.payload
         order_id = int(data["order_id"])
-        # Serialise attempts for one order; the unique constraint is the final guard.
-        await conn.execute("SELECT pg_advisory_xact_lock($1)", order_id)
-        if await conn.fetchval("SELECT 1 FROM payments WHERE order_id = $1", order_id):
-            log.info("order %s already charged; not charging again", order_id)
-            return
-        amount = Decimal(data["amount"])
-        outcome = await charge(data["payment_token"], amount, data["currency"],
-                               latency_ms=settings.processor_latency_ms)
-        row = await conn.fetchrow(
-            "INSERT INTO payments (order_id, user_id, amount, currency, status)"
-            " VALUES ($1, $2, $3, $4, $5) RETURNING id",
-            order_id, int(data["user_id"]), amount, data["currency"], outcome)
-        await add_event(conn, PAYMENT_COMPLETED, payment_completed(
-            order_id, row["id"], outcome, amount, data["currency"]))
-        log.info("order %s charged: %s", order_id, outcome)
+        if await _already_recorded(pool, order_id):
+            return None
+        return await processor.charge(idempotency_key(order_id), order_id,
+                                      str(data["payment_token"]), Decimal(data["amount"]),
+                                      str(data["currency"]))
 
-    return on_inventory_reserved
+    return TwoPhase(prepare, record_outcome)
+
+
+def expiry_step(pool: asyncpg.Pool, processor: Processor) -> TwoPhase:
+    """`order.expired`: close the key at the processor (no charge after it), then record."""
+    async def prepare(event: Event) -> Outcome | None:
+        data = event.payload
+        order_id = int(data["order_id"])
+        if await _already_recorded(pool, order_id):
+            return None
+        return await processor.void(idempotency_key(order_id), order_id,
+                                    Decimal(data["amount"]), str(data["currency"]))
+
+    return TwoPhase(prepare, record_outcome)
 
 
 def consumers(pool: asyncpg.Pool, settings: ServiceSettings) -> list[Consumer]:
-    return [Consumer(SAGA_QUEUES["payment"], {"inventory.reserved": make_handler(settings)},
-                     pool, settings)]
+    processor = Processor(pool, latency_ms=settings.processor_latency_ms)
+    return [Consumer(SAGA_QUEUES["payment"], {
+        "inventory.reserved": charge_step(pool, processor),
+        "order.expired": expiry_step(pool, processor),
+    }, pool, settings)]

@@ -2,15 +2,23 @@
 
 For each message: in ONE transaction, record its event id in `inbox` (a duplicate is a no-op)
 and run the handler (which may add outbox events); only after the commit is the message
-acknowledged. A failing handler sends the message to the retry queue of its attempt level
+acknowledged. A `TwoPhase` handler first runs a step outside any transaction (an external
+call such as the card processor, which must be idempotent: it runs again on a retry), so no
+database connection or lock is held while waiting for it. A failing handler sends the message to the retry queue of its attempt level
 (the queue's TTL is the backoff; it then flows back to the main queue) with the attempt
 counter in the `x-attempt` header. After `CONSUMER_MAX_ATTEMPTS` attempts the message is
 parked in `<queue>.dlq`. Infrastructure loss (database down) is retried without limit: it is
 not the message's fault.
+
+At most `CONSUMER_CONCURRENCY` deliveries of a service use the database at once (a
+semaphore shared by its consumers), below the pool size, so a backlog never starves the
+HTTP API of connections. A channel the broker closes (or a consumer it cancels) is
+re-opened by the consumer itself; readiness reports `consumers` down meanwhile.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import logging
@@ -44,6 +52,19 @@ class Event:
 Handler = Callable[[asyncpg.Connection, Event], Awaitable[None]]
 
 
+@dataclass(frozen=True, slots=True)
+class TwoPhase:
+    """A handler with a pre-transaction step: `prepare(event)` runs with no connection held
+    (it must be idempotent), then `apply(conn, event, prepared)` runs in the inbox
+    transaction with what `prepare` returned."""
+
+    prepare: Callable[[Event], Awaitable[Any]]
+    apply: Callable[[asyncpg.Connection, Event, Any], Awaitable[None]]
+
+
+REOPEN_DELAY_S = (0.2, 0.5, 1.0, 2.0)
+
+
 class PoisonMessage(Exception):
     """The message can never be processed (undecodable, unknown type, bad payload)."""
 
@@ -52,26 +73,82 @@ class Consumer:
     def __init__(
         self,
         spec: QueueSpec,
-        handlers: dict[str, Handler],
+        handlers: dict[str, Handler | TwoPhase],
         pool: asyncpg.Pool,
         settings: ServiceSettings,
         after_commit: Callable[[], None] | None = None,
+        limiter: asyncio.Semaphore | None = None,
     ) -> None:
         self.spec = spec
         self.handlers = handlers
         self.pool = pool
         self.settings = settings
         self.after_commit = after_commit
+        self.limiter = limiter or asyncio.Semaphore(settings.consumer_slots)
+        """Bounds the deliveries using the database at once (the app shares one per service)."""
         self._channel: AbstractChannel | None = None
+        self._connection: AbstractConnection | None = None
+        self._consuming = False
+        self._reopen_task: asyncio.Task[None] | None = None
+
+    @property
+    def is_consuming(self) -> bool:
+        """True while the channel is open and the queue consumed (readiness reads it)."""
+        channel = self._channel
+        return self._consuming and channel is not None and not channel.is_closed
 
     async def start(self, connection: AbstractConnection) -> None:
         """Broker on-connect hook: open a channel and consume the queue."""
+        self._connection = connection
+        await self._open(connection)
+
+    async def _open(self, connection: AbstractConnection) -> None:
         channel = await connection.channel(publisher_confirms=True)
         await channel.set_qos(prefetch_count=self.settings.consumer_prefetch)
         queue = await channel.get_queue(self.spec.name, ensure=True)
+        channel.close_callbacks.add(self._on_channel_closed)
+        underlay = await channel.get_underlay_channel()
+        underlay.on_consumer_cancel_callbacks.add(self._on_consumer_cancelled)
         self._channel = channel
         await queue.consume(self._on_message)
+        self._consuming = True
         log.info("consuming %s", self.spec.name)
+
+    def _on_channel_closed(self, _: Any, exc: BaseException | None = None) -> None:
+        self._consuming = False
+        connection = self._connection
+        if connection is None or connection.is_closed:
+            return  # the broker's reconnect loop starts everything again
+        log.warning("channel of %s closed (%r); re-opening it", self.spec.name, exc)
+        self._schedule_reopen(connection)
+
+    def _on_consumer_cancelled(self, _: Any) -> None:
+        """The broker cancelled our consumer (e.g. the queue was deleted): start over."""
+        self._consuming = False
+        log.warning("consumer of %s cancelled by the broker; re-opening", self.spec.name)
+        channel = self._channel
+        if channel is not None and not channel.is_closed:
+            asyncio.ensure_future(_close_quietly(channel))
+        elif self._connection is not None:
+            self._schedule_reopen(self._connection)
+
+    def _schedule_reopen(self, connection: AbstractConnection) -> None:
+        if self._reopen_task is None or self._reopen_task.done():
+            self._reopen_task = asyncio.create_task(self._reopen(connection),
+                                                    name=f"reopen-{self.spec.name}")
+
+    async def _reopen(self, connection: AbstractConnection) -> None:
+        attempt = 0
+        while not connection.is_closed and connection is self._connection:
+            await asyncio.sleep(REOPEN_DELAY_S[min(attempt, len(REOPEN_DELAY_S) - 1)])
+            attempt += 1
+            try:
+                await self._open(connection)
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("re-opening %s failed (%r); retrying", self.spec.name, exc)
 
     async def _on_message(self, message: AbstractIncomingMessage) -> None:
         headers = message.headers or {}
@@ -85,12 +162,13 @@ class Consumer:
         attempt = _int(headers.get("x-attempt"), 1)
         try:
             event = self._decode(message, attempt)
-            handler = self.handlers[event.event_type]
-        except (PoisonMessage, KeyError) as exc:
+            if event.event_type not in self.handlers:
+                raise PoisonMessage(f"no handler for {event.event_type!r}")
+        except PoisonMessage as exc:
             await self._dead_letter(message, attempt, f"undeliverable: {exc!r}")
             return
         try:
-            duplicate = await self._handle(event, handler)
+            duplicate = await self.deliver(event)
         except Exception as exc:
             transient = is_db_unavailable(exc)
             exhausted = not transient and attempt >= self.settings.consumer_max_attempts
@@ -120,9 +198,34 @@ class Consumer:
             event_type.encode() + b"\0" + message.body).hexdigest()
         return Event(event_id=event_id, event_type=event_type, payload=payload, attempt=attempt)
 
-    async def _handle(self, event: Event, handler: Handler) -> bool:
+    async def deliver(self, event: Event) -> bool:
+        """Everything the queue callback does for one decoded event except the AMQP
+        ack/retry: the optional pre-transaction step, then inbox dedupe and the handler in
+        one transaction. True when the event was a duplicate; raises when the handler fails
+        (`PoisonMessage` for a payload it can never process)."""
+        handler = self.handlers.get(event.event_type)
+        if handler is None:
+            raise PoisonMessage(f"no handler for {event.event_type!r}")
+        if not isinstance(handler, TwoPhase):
+            return await self._in_transaction(event, handler)
+        async with self.limiter:
+            if await self.pool.fetchval("SELECT 1 FROM inbox WHERE event_id = $1",
+                                        event.event_id):
+                log.info("duplicate %s %s ignored", event.event_type, event.event_id)
+                return True
+        try:
+            prepared = await handler.prepare(event)
+        except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
+            raise PoisonMessage(f"bad payload: {exc!r}") from exc
+
+        async def apply(conn: asyncpg.Connection, event: Event) -> None:
+            await handler.apply(conn, event, prepared)
+
+        return await self._in_transaction(event, apply)
+
+    async def _in_transaction(self, event: Event, handler: Handler) -> bool:
         """Run the handler with the inbox row in one transaction; True if already seen."""
-        async with self.pool.acquire() as conn, conn.transaction():
+        async with self.limiter, self.pool.acquire() as conn, conn.transaction():
             fresh = await conn.fetchval(
                 "INSERT INTO inbox (event_id, event_type, queue) VALUES ($1, $2, $3)"
                 " ON CONFLICT (event_id) DO NOTHING RETURNING true",
@@ -179,6 +282,11 @@ class Consumer:
         DEAD_LETTERED.labels(self.spec.name).inc()
         CONSUMED.labels(self.spec.name, "dead_lettered").inc()
         log.error("dead-lettered message %s: %s", message.message_id, reason)
+
+
+async def _close_quietly(channel: AbstractChannel) -> None:
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(channel.close(), 3)
 
 
 def _text(value: Any) -> str | None:

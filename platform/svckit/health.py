@@ -1,4 +1,7 @@
-"""Liveness, readiness (database + broker) and the metrics endpoint.
+"""Liveness, readiness (database, broker, consumers) and the metrics endpoint.
+
+`consumers` is down while any saga consumer of the service is not consuming (its channel
+closed by the broker, being re-opened), even when the connection itself is up.
 
 Kept out of the OpenAPI document: they are operations endpoints on the service's own port,
 not part of the public API the gateway serves (and fuzzes).
@@ -37,9 +40,12 @@ async def _database_ok(request: Request) -> bool:
 @router.get("/health/ready")
 async def ready(request: Request) -> JSONResponse:
     broker = getattr(request.app.state, "broker", None)
+    consumers = getattr(request.app.state, "consumers", [])
+    broker_up = broker is not None and broker.is_ready
     checks = {
         "database": "up" if await _database_ok(request) else "down",
-        "broker": "up" if broker is not None and broker.is_ready else "down",
+        "broker": "up" if broker_up else "down",
+        "consumers": "up" if broker_up and all(c.is_consuming for c in consumers) else "down",
     }
     ok = all(v == "up" for v in checks.values())
     return JSONResponse(

@@ -59,8 +59,18 @@ class ServiceSettings(BaseSettings):
     consumer_max_attempts: int = Field(default=5, ge=1, le=50)
     consumer_retry_base_ms: int = Field(default=500, ge=10, le=600_000)
     consumer_prefetch: int = Field(default=16, ge=1, le=1000)
+    consumer_concurrency: int = Field(default=4, ge=1, le=200)
+    """Deliveries of one service using the database at once; capped below DB_POOL_MAX (see
+    `consumer_slots`) so a backlog never takes every pooled connection from the HTTP API."""
     broker_heartbeat_s: int = Field(default=10, ge=0, le=600)
     outbox_poll_s: float = Field(default=1.0, gt=0, le=60)
+
+    order_deadline_s: float = Field(default=60.0, gt=0, le=7 * 24 * 3600)
+    """An order still PENDING this long after its creation is ended (PAYMENT_FAILED unless
+    payment-service had already charged it) with compensation."""
+    order_redrive_s: float = Field(default=10.0, gt=0, le=3600)
+    """A PENDING order is re-driven (its saga event re-emitted) this long after the last push."""
+    order_reconcile_interval_s: float = Field(default=1.0, gt=0, le=600)
 
     @field_validator("jwt_secret")
     @classmethod
@@ -98,6 +108,11 @@ class ServiceSettings(BaseSettings):
         if not 8 <= len(value) <= 128:
             raise ValueError("ADMIN_PASSWORD must be 8-128 characters (the API's password rule)")
         return value
+
+    @property
+    def consumer_slots(self) -> int:
+        """CONSUMER_CONCURRENCY, capped so at least one pooled connection stays free."""
+        return max(1, min(self.consumer_concurrency, self.db_pool_max - 1))
 
     @model_validator(mode="after")
     def _default_database(self) -> ServiceSettings:

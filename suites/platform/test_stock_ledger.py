@@ -16,6 +16,7 @@ import pytest
 from suites.helpers import factories
 from suites.helpers.platform_db import rows
 from suites.helpers.problems import assert_problem
+from suites.helpers.waiting import poll_until
 
 pytestmark = [pytest.mark.platform, allure.feature("Stock ledger")]
 
@@ -76,7 +77,8 @@ def test_a_sale_and_a_compensation_move_units_between_the_columns(
     assert order["status"] == "PAYMENT_FAILED"
     assert factories.wait_for_stock(api, pid, 7) == 7
 
-    (row,) = _ledger(running_platform, pid)
+    (row,) = poll_until(lambda: _ledger(running_platform, pid),
+                        lambda found: found[0]["reserved"] == 0, timeout=15)
     assert (row["stock"], row["reserved"], row["sold"]) == (7, 0, 3)
     _assert_conserved(row)
 
@@ -124,7 +126,9 @@ def test_admin_deltas_racing_with_orders_keep_stock_conserved(
     final = [factories.wait_for_order(api, buyer, oid)["status"] for oid in order_ids]
     assert set(final) <= {"PAID", "REJECTED"}
 
-    (row,) = _ledger(running_platform, pid)
+    # Committing a reservation follows the order's PAID (order.paid): wait for it.
+    (row,) = poll_until(lambda: _ledger(running_platform, pid),
+                        lambda found: found[0]["reserved"] == 0, timeout=15)
     _assert_conserved(row)
     assert row["sold"] == final.count("PAID") and row["reserved"] == 0
     assert row["adjusted"] == 4 + 6
