@@ -15,7 +15,14 @@ import socket
 
 
 class ListenError(Exception):
-    """Binding failed; ``str(err)`` is Go's message (e.g. ``listen tcp 127.0.0.1:80: bind: permission denied``)."""
+    """Binding failed; ``str(err)`` is Go's message (e.g. ``listen tcp 127.0.0.1:80: bind: permission denied``).
+
+    ``errno`` is the OS error of a failed bind (None when the address itself is invalid).
+    """
+
+    def __init__(self, message: str, errno_code: int | None = None) -> None:
+        super().__init__(message)
+        self.errno = errno_code
 
 
 def split_host_port(address: str) -> tuple[str, str]:
@@ -44,12 +51,12 @@ def parse_port(port: str, address: str) -> int:
     if port.isdigit():
         value = int(port)
         if value > 65535:
-            raise ListenError(f"listen tcp: address {address}: invalid port")
+            raise ListenError(f"listen tcp: address {port}: invalid port")
         return value
     try:
         return socket.getservbyname(port, "tcp")
     except OSError:
-        raise ListenError(f"listen tcp: lookup tcp/{port}: unknown port") from None
+        raise ListenError(f"listen tcp: address tcp/{port}: unknown port") from None
 
 
 def render(host: str, port: int) -> str:
@@ -107,7 +114,7 @@ async def bind(address: str) -> tuple[socket.socket, str]:
         sock.close()
         reason = os.strerror(exc.errno) if exc.errno else str(exc)
         shown = render(":" if host is None else host, port).replace("[:]", "")
-        raise ListenError(f"listen tcp {shown}: bind: {reason[:1].lower()}{reason[1:]}") from None
+        raise ListenError(f"listen tcp {shown}: bind: {reason[:1].lower()}{reason[1:]}", exc.errno) from None
     sock.setblocking(False)
     real_host, real_port = sock.getsockname()[:2]
     return sock, render(real_host, real_port)

@@ -2,7 +2,8 @@
 
 Why no framework: Toxiproxy clients and its test suite depend on exact Go bytes —
 ``404 page not found\\n`` for unknown paths, an *empty* 405, ``http.Error``-style
-JSON errors with a ``text/plain`` type and trailing newline, ``/version`` with a
+JSON errors with a ``text/plain`` type and trailing newline (except ``/populate``, whose
+errors are plain ``application/json``), ``/version`` with a
 non-standard content type — and on gorilla/mux semantics (middlewares only on
 matched routes). A router of five regexes reproduces that more simply than bending
 Starlette's responses; uvicorn (a well-kept server) still does all HTTP/1.1 work.
@@ -147,7 +148,11 @@ class AdminApp:
         return json_reply(201, (await self.collection.create(body)).to_json())
 
     async def _populate(self, body: bytes) -> Reply:
-        proxies = await self.collection.populate(body)
+        try:
+            proxies = await self.collection.populate(body)
+        except ApiError as exc:
+            # Go's Populate marshals its error itself (not via http.Error): JSON type, no newline.
+            return json_reply(exc.status, {"error": exc.message, "status": exc.status, **exc.extra})
         return json_reply(201, {"proxies": None if proxies is None else [p.to_json() for p in proxies]})
 
     async def _get(self, body: bytes, proxy: str) -> Reply:

@@ -2,7 +2,8 @@
 
 Takes toxiproxy-server's flags (``-host``, ``-port``, ``-config``, ``-seed``,
 ``-proxy-metrics``, ``-runtime-metrics``, ``-version``) in Go's single-dash form,
-``-flag=value`` form and the ``--double-dash`` form. Stops on SIGINT/SIGTERM.
+``-flag=value`` form and the ``--double-dash`` form; ``-h``/``-help``/``--help`` print
+Go-style usage to stderr and exit 0, as Go's ``flag`` package does. Stops on SIGINT/SIGTERM.
 The first stdout line, ``Toxiproxy API listening on <url>``, tells launchers the port.
 """
 
@@ -20,10 +21,41 @@ from .server import ServerOptions, StartupError, run
 
 _BOOL_FLAGS = ("proxy-metrics", "runtime-metrics", "version")
 READY_PREFIX = "Toxiproxy API listening on "
+USAGE = """Usage of toxiproxy:
+  -config string
+    \tJSON file containing proxies to create on startup
+  -host string
+    \tHost for toxiproxy's API to listen on (default "localhost")
+  -port string
+    \tPort for toxiproxy's API to listen on (default "8474")
+  -proxy-metrics
+    \tenable toxiproxy-specific prometheus metrics (default "false")
+  -runtime-metrics
+    \tenable runtime-related prometheus metrics (default "false")
+  -seed int
+    \tSeed for randomizing toxics with (default: a random seed, logged at start)
+  -version
+    \tprint the version (default "false")
+"""
+"""toxiproxy-server's ``flag`` usage text (same flags, order and help strings)."""
+
+
+class _GoHelp(argparse.Action):
+    """``-h``/``-help``: Go's flag package prints the usage to stderr and exits 0."""
+
+    def __init__(self, option_strings: list[str], dest: str, **kwargs: object) -> None:
+        super().__init__(option_strings, dest, nargs=0, help="print this usage and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: object, option_string: str | None = None) -> None:
+        sys.stderr.write(USAGE)
+        parser.exit(0)
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="toxiproxy", description="Toxiproxy-compatible fault-injection server")
+    parser = argparse.ArgumentParser(prog="toxiproxy", add_help=False,
+                                     description="Toxiproxy-compatible fault-injection server")
+    parser.add_argument("-h", "-help", "--help", action=_GoHelp)
     parser.add_argument("-host", "--host", default="localhost", help="host for the API to listen on")
     parser.add_argument("-port", "--port", type=int, default=8474, help="port for the API to listen on")
     parser.add_argument("-config", "--config", default=None, help="JSON file of proxies to create at start")
@@ -39,6 +71,9 @@ def _normalise(argv: list[str]) -> list[str]:
     result: list[str] = []
     for arg in argv:
         name, eq, value = arg.lstrip("-").partition("=")
+        if arg.startswith("-") and eq and name in ("h", "help"):
+            result.append("-help")  # Go prints the usage for -help=<anything>
+            continue
         if arg.startswith("-") and eq and name in _BOOL_FLAGS:
             if value.lower() in ("1", "t", "true"):
                 result.append(f"--{name}")

@@ -30,10 +30,10 @@ TOXIC_FIELDS = Struct(
         Field("type", "string"),
         Field("stream", "string"),
         Field("toxicity", "float32"),
-        Field("attributes", "raw"),
+        Field("attributes", "into"),
     ),
 )
-TOXIC_UPDATE_FIELDS = Struct("ToxicWrapper", (Field("attributes", "raw"), Field("toxicity", "float32")))
+TOXIC_UPDATE_FIELDS = Struct("ToxicWrapper", (Field("attributes", "into"), Field("toxicity", "float32")))
 
 
 class ApiError(Exception):
@@ -100,7 +100,10 @@ class ProxyCollection:
             listen = fields.get("listen", proxy.listen)
             upstream = fields.get("upstream", proxy.upstream)
             enabled = fields.get("enabled", proxy.enabled)
-            if await _differs(listen, proxy.listen) or upstream != proxy.upstream:
+            if await _differs(listen, proxy.listen, strict=True) or upstream != proxy.upstream:
+                if enabled:
+                    await _restart(proxy, listen, upstream)
+                    return proxy
                 proxy.stop()
                 proxy.listen, proxy.upstream = listen, upstream
             if enabled and not proxy.enabled:
@@ -215,12 +218,16 @@ def _require(fields: dict[str, Any], where: str, extra: dict[str, Any] | None = 
             raise ApiError(f"missing required field: {name}{where}", 400, extra)
 
 
-def _apply_attributes(toxic: Any, raw: Any) -> None:
-    try:
-        values = toxic.schema().decode(raw)
-    except GoDecodeError as exc:
-        raise bad_body(exc) from None
-    toxic.update(values)
+def _apply_attributes(toxic: Any, occurrences: list[Any] | None) -> None:
+    """Decode every ``attributes`` occurrence into ``toxic`` in order, as Go does."""
+    for raw in occurrences or []:
+        if raw is None:
+            break  # Go: null sets the interface{} to nil; later objects fill a throwaway map
+        try:
+            values = toxic.schema().decode(raw)
+        except GoDecodeError as exc:
+            raise bad_body(exc) from None
+        toxic.update(values)
     problem = toxic.problem()
     if problem is not None:
         raise ApiError(f"bad request body: {problem}", 400)
@@ -235,11 +242,34 @@ async def _start(proxy: Proxy) -> None:
         raise ApiError(str(exc), 500) from None
 
 
-async def _differs(new_listen: str, current: str) -> bool:
-    """Go 2.12 compares listen addresses after resolving hostnames."""
+async def _restart(proxy: Proxy, listen: str, upstream: str) -> None:
+    """Move an update's proxy to a new listen address/upstream, or leave it exactly as it was.
+
+    Go stops the proxy first and leaves it stopped when the new address cannot be bound;
+    here a failed update changes nothing (old listener, toxics and connections stay).
+    """
+    try:
+        await proxy.restart(listen, upstream)
+    except (addresses.ListenError, OSError) as exc:
+        raise ApiError(str(exc), 500) from None
+
+
+async def _differs(new_listen: str, current: str, *, strict: bool = False) -> bool:
+    """Go 2.12 compares listen addresses after resolving hostnames.
+
+    With ``strict`` (proxy update), an unresolvable new address is an error with the
+    message of Go's ``net.ResolveTCPAddr`` (no ``listen tcp:`` prefix), as Go's
+    ``Proxy.Differs`` fails before anything is stopped.
+    """
     if new_listen == current:
         return False
     try:
-        return await addresses.resolved_text(new_listen) != await addresses.resolved_text(current)
+        new_text = await addresses.resolved_text(new_listen)
+    except addresses.ListenError as exc:
+        if strict:
+            raise ApiError(str(exc).removeprefix("listen tcp: "), 500) from None
+        return True
+    try:
+        return new_text != await addresses.resolved_text(current)
     except addresses.ListenError:
         return True

@@ -4,7 +4,8 @@ Why: Toxiproxy clients depend on Go decoder quirks that Python's ``json`` does n
 have: object keys match struct fields case-insensitively, ``null`` leaves a field
 untouched, only the first JSON value of a body is read, numbers written with a
 fraction or exponent cannot go into integer fields, and errors have Go's wording
-(``EOF``, ``json: cannot unmarshal string into Go struct field ...``).
+(``EOF``, ``json: cannot unmarshal string into Go struct field ...``), and a repeated
+key of a field decoded *into an existing value* (a toxic's ``attributes``) merges.
 """
 
 from __future__ import annotations
@@ -98,7 +99,14 @@ def kind_of(value: Any) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Field:
-    """One struct field: JSON name and Go type (``string``, ``bool``, ``int``, ``int64``, ``float32``, ``raw``)."""
+    """One struct field: JSON name and Go type (``string``, ``bool``, ``int``, ``int64``, ``float32``, ``raw``, ``into``).
+
+    ``into`` is an ``interface{}`` field pre-set to a pointer (Toxiproxy's ``attributes``):
+    Go decodes every occurrence of the key into the same struct, so repeated keys merge,
+    and a ``null`` occurrence sets the interface to nil, so later occurrences change
+    nothing. Its decoded value is the list of raw occurrences in body order (``None`` for
+    a null one).
+    """
 
     name: str
     go_type: str
@@ -122,7 +130,12 @@ class Struct:
         result: dict[str, Any] = {}
         for key, item in value:
             field = self._match(key)
-            if field is None or item is None:
+            if field is None:
+                continue
+            if field.go_type == "into":
+                result.setdefault(field.name, []).append(item)
+                continue
+            if item is None:
                 continue
             result[field.name] = _convert(item, field, self.go_name.rsplit(".", 1)[-1])
         return result

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -89,6 +90,47 @@ class Proxy:
         self.listen = real
         self.enabled = True
         log.info("proxy %s listening on %s → %s", self.name, self.listen, self.upstream)
+
+    async def restart(self, listen: str, upstream: str) -> None:
+        """Go's stop-then-start at a new listen address/upstream, but all-or-nothing.
+
+        The new address is bound while the old listener still runs; only when that works
+        are the old listener and connections closed. If it overlaps the old address (same
+        port, e.g. only the upstream changed), the old listener is closed for a retry and
+        re-opened on its concrete address if the retry fails too. A raised ListenError
+        means the proxy is as it was: listening, same address, toxics and connections.
+        """
+        loop = asyncio.get_running_loop()
+        try:
+            sock, real = await addresses.bind(listen)
+        except addresses.ListenError as exc:
+            if self._server is None or exc.errno != errno.EADDRINUSE:
+                raise
+            self._server.close()
+            self._server = None
+            try:
+                sock, real = await addresses.bind(listen)
+            except addresses.ListenError:
+                await self._listen_again()
+                raise
+        if self._server is not None:
+            self._server.close()
+            self._server = None
+        for connection in list(self.connections):
+            connection.abort()
+        self._server = await loop.create_server(self._new_side, sock=sock, backlog=4096)
+        self.listen, self.upstream, self.enabled = real, upstream, True
+        log.info("proxy %s listening on %s → %s", self.name, self.listen, self.upstream)
+
+    async def _listen_again(self) -> None:
+        """Re-open the listener on the current (concrete) address after a failed move."""
+        try:
+            sock, _ = await addresses.bind(self.listen)
+            self._server = await asyncio.get_running_loop().create_server(
+                self._new_side, sock=sock, backlog=4096)
+        except (addresses.ListenError, OSError) as exc:
+            log.error("proxy %s: cannot listen again on %s: %s", self.name, self.listen, exc)
+            self.stop()
 
     def stop(self) -> None:
         """Close the listener and every live connection; idempotent."""

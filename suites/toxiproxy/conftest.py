@@ -24,8 +24,8 @@ if TYPE_CHECKING:
 REAL_SERVER_URL = os.environ.get("TOXIPROXY_URL", "").rstrip("/")
 EMBEDDED_ONLY_REASON = (
     "needs the embedded server: it starts its own server instances (a real -seed, startup "
-    "flags) or checks validation that upstream lacks (it panics instead), so it cannot run "
-    "against the server at TOXIPROXY_URL"
+    "flags), checks validation that upstream lacks (it panics instead) or a deliberate "
+    "deviation (docs/toxiproxy.md), so it cannot run against the server at TOXIPROXY_URL"
 )
 
 

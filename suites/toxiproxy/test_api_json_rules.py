@@ -158,12 +158,18 @@ def test_only_the_first_json_value_of_a_body_is_read(api: httpx.Client) -> None:
 
 
 # Extensions of the embedded server: upstream Toxiproxy accepts these values and then panics
-# (negative bandwidth) or recurses forever / slices out of range (slicer) when data flows.
+# when data flows (each checked against a real 2.12 build): negative bandwidth; a slicer with
+# average_size + size_variation < 1 (recursion until stack overflow) or size_variation above
+# average_size + 1 (slice bounds out of range). Slicer values that work in Go are accepted:
+# see test_toxic_slicer_limit_data.py.
 INVALID_ATTRIBUTES = {
     "bandwidth-negative-rate": ("bandwidth", {"rate": -1}),
+    "slicer-average-missing": ("slicer", {}),
     "slicer-average-zero": ("slicer", {"average_size": 0}),
-    "slicer-variation-above-average": ("slicer", {"average_size": 10, "size_variation": 11}),
-    "slicer-negative-variation": ("slicer", {"average_size": 10, "size_variation": -1}),
+    "slicer-variation-cancels-average": ("slicer", {"average_size": 10, "size_variation": -10}),
+    "slicer-negative-average": ("slicer", {"average_size": -5, "size_variation": 6}),
+    "slicer-variation-two-above-average": ("slicer", {"average_size": 10, "size_variation": 12}),
+    "slicer-variation-far-above-average": ("slicer", {"average_size": 1, "size_variation": 3}),
 }
 
 

@@ -130,3 +130,46 @@ def test_populate_with_empty_array_answers_null_proxies(api: httpx.Client) -> No
 def test_populate_with_a_non_array_body_is_bad_request(api: httpx.Client, content: bytes) -> None:
     admin.assert_bad_body(api.post("/populate", content=content))
     assert api.get("/proxies").json() == {}
+
+
+def _assert_plain_json_error(response: httpx.Response, status: int) -> dict[str, Any]:
+    """Go's Populate writes its own error JSON: not http.Error's text/plain + nosniff + newline."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/json"
+    assert "x-content-type-options" not in response.headers
+    assert not response.content.endswith(b"\n"), response.content
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def test_populate_validation_error_is_plain_json_without_a_newline(api: httpx.Client) -> None:
+    response = api.post("/populate", json=[{"name": "x"}])
+    _assert_plain_json_error(response, 400)
+    assert response.content == (
+        b'{"error":"missing required field: upstream at proxy 1","status":400,"proxies":null}')
+
+
+def test_populate_bad_body_is_plain_json_without_a_newline(api: httpx.Client) -> None:
+    body = _assert_plain_json_error(api.post("/populate", content=b"[{"), 400)
+    assert body["error"].startswith(admin.BAD_BODY_PREFIX)
+    assert body["proxies"] is None
+
+
+def test_populate_listen_error_is_plain_json_and_lists_what_was_created(
+    api: httpx.Client,
+) -> None:
+    squatter = admin.create_proxy(api, "127.0.0.1:9")
+    first, bad = admin.unique_name("first"), admin.unique_name("bad")
+    response = api.post("/populate", json=[_entry(first), _entry(bad, listen=squatter["listen"])])
+    body = _assert_plain_json_error(response, 500)
+    assert list(body) == ["error", "status", "proxies"]
+    assert body["error"] == f"listen tcp {squatter['listen']}: bind: address already in use"
+    assert [p["name"] for p in body["proxies"]] == [first]
+
+
+def test_other_api_errors_keep_http_error_framing(api: httpx.Client) -> None:
+    """Contrast: every other route answers errors through Go's http.Error."""
+    response = api.get("/proxies/nope")
+    assert response.headers["content-type"] == "text/plain; charset=utf-8"
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.content == b'{"error":"proxy not found","status":404}\n'

@@ -201,3 +201,33 @@ def test_invalid_stream_is_400(api: httpx.Client, proxy: str, stream: str) -> No
     response = api.post(f"/proxies/{proxy}/toxics", json={"type": "latency", "stream": stream})
     admin.assert_api_error(response, 400, admin.INVALID_STREAM)
     assert admin.toxic_names(api, proxy) == []
+
+
+# A repeated "attributes" key (issue 12): Go decodes every occurrence into the same toxic
+# struct, so they merge; a null occurrence sets Go's interface{} to nil, after which later
+# occurrences fill a throwaway map and change nothing (checked against a real 2.12 build).
+def test_repeated_attributes_keys_merge_on_add(api: httpx.Client, proxy: str) -> None:
+    response = api.post(f"/proxies/{proxy}/toxics", content=(
+        b'{"type":"latency","attributes":{"latency":5},"attributes":{"jitter":6}}'))
+    assert response.status_code == 200, response.text
+    assert response.json()["attributes"] == {"latency": 5, "jitter": 6}
+
+
+def test_repeated_attributes_keys_merge_on_update(api: httpx.Client, proxy: str) -> None:
+    admin.add_toxic(api, proxy, "latency", attributes={"latency": 1, "jitter": 2})
+    response = api.post(f"/proxies/{proxy}/toxics/latency_downstream", content=(
+        b'{"attributes":{"latency":7},"Attributes":{"jitter":8},"attributes":{"latency":9}}'))
+    assert response.status_code == 200, response.text
+    assert response.json()["attributes"] == {"latency": 9, "jitter": 8}
+
+
+def test_a_null_attributes_occurrence_ends_the_merge(api: httpx.Client, proxy: str) -> None:
+    admin.add_toxic(api, proxy, "latency", attributes={"latency": 1, "jitter": 2})
+    response = api.post(f"/proxies/{proxy}/toxics/latency_downstream", content=(
+        b'{"attributes":{"latency":9},"attributes":null,"attributes":{"jitter":10}}'))
+    assert response.status_code == 200, response.text
+    assert response.json()["attributes"] == {"latency": 9, "jitter": 2}
+    response = api.post(f"/proxies/{proxy}/toxics/latency_downstream",
+                        content=b'{"attributes":null,"attributes":"not an object"}')
+    assert response.status_code == 200, response.text
+    assert response.json()["attributes"] == {"latency": 9, "jitter": 2}

@@ -44,6 +44,29 @@ def test_slicer_passes_480_kb_unchanged(
     assert outcome.data == payload
 
 
+# Accepted by Go and transferring data intact (checked against a real 2.12 build), so they
+# must not be rejected: the only slicer inputs refused are those that crash Go (see
+# INVALID_ATTRIBUTES in test_api_json_rules.py).
+WORKING_IN_GO = {
+    "variation-equal-to-average": {"average_size": 10, "size_variation": 10},
+    "variation-one-above-average": {"average_size": 10, "size_variation": 11},
+    "negative-variation": {"average_size": 10, "size_variation": -1},
+    "negative-variation-leaving-one-byte": {"average_size": 10, "size_variation": -9},
+    "average-zero-variation-one": {"average_size": 0, "size_variation": 1},
+}
+
+
+@pytest.mark.parametrize("attributes", list(WORKING_IN_GO.values()), ids=list(WORKING_IN_GO))
+def test_slicer_inputs_that_work_in_go_are_accepted_and_keep_data_intact(
+    api: httpx.Client, upstream_factory: Callable[[Behaviour], Upstream],
+    attributes: dict[str, int],
+) -> None:
+    payload = os.urandom(64 * 1024)
+    outcome = _sliced_download(api, upstream_factory, payload, attributes)
+    assert outcome.closure == "eof"
+    assert outcome.data == payload
+
+
 def test_slicer_spaces_pieces_by_delay(
     api: httpx.Client, upstream_factory: Callable[[Behaviour], Upstream]
 ) -> None:

@@ -1,9 +1,14 @@
 """``slicer``: cut chunks into pieces of about ``average_size`` bytes, ``delay`` µs apart.
 
 A chunk is halved (midpoint moved by a random offset in [-variation, variation-1])
-until every piece is at most ``average_size + size_variation`` bytes. Go recurses
-forever on ``average_size = 0`` and can cut out of range when the variation is not
-below the average, so those inputs get 400 here.
+until every piece is at most ``average_size + size_variation`` bytes. Exactly the
+inputs that crash Go's server get 400 here (checked against a real 2.12 build):
+``average_size + size_variation < 1`` (nothing is small enough, Go recurses until
+its stack overflows; this covers a missing/zero ``average_size`` with no variation)
+and ``size_variation > average_size + 1`` (a cut can fall before the chunk's start:
+"slice bounds out of range"). Everything else works in Go and here, e.g. a variation
+equal to the average or one above it, ``average_size`` 0 with variation 1, and a
+negative variation (no randomness, pieces of at most ``average + variation``).
 """
 
 from __future__ import annotations
@@ -29,10 +34,10 @@ class SlicerToxic(AttributeToxic):
     """Microseconds between pieces."""
 
     def problem(self) -> str | None:
-        if self.average_size < 1:
-            return "slicer average_size must be at least 1"
-        if not 0 <= self.size_variation < self.average_size:
-            return "slicer size_variation must be at least 0 and less than average_size"
+        if self.average_size + self.size_variation < 1:
+            return "slicer average_size + size_variation must be at least 1"
+        if self.size_variation > self.average_size + 1:
+            return "slicer size_variation must be at most average_size + 1"
         return None
 
     def piece_sizes(self, length: int, rng: random.Random) -> list[int]:
