@@ -48,6 +48,11 @@ class Catalog:
         """The products whose stock the business checks follow."""
         return (self.plenty_id, self.scarce_id)
 
+    @property
+    def initial_stock(self) -> dict[int, int]:
+        """Units each of the run's products was created with."""
+        return {self.plenty_id: PLENTY_STOCK, self.scarce_id: SCARCE_STOCK}
+
 
 @dataclass(slots=True, frozen=True)
 class Buyer:
