@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncpg
-from svckit.outbox import add_event
 
 USER_COLUMNS = "id, email, name, role, password_hash"
 
@@ -14,18 +13,16 @@ class EmailTaken(Exception):
 
 async def create_user(pool: asyncpg.Pool, email: str, name: str, password_hash: str
                       ) -> asyncpg.Record:
-    """Insert a user and its `user.registered` event in one transaction."""
-    async with pool.acquire() as conn, conn.transaction():
-        try:
-            row = await conn.fetchrow(
-                f"INSERT INTO users (email, name, password_hash) VALUES ($1, $2, $3)"
-                f" RETURNING {USER_COLUMNS}",
-                email, name, password_hash,
-            )
-        except asyncpg.UniqueViolationError as exc:
-            raise EmailTaken(email) from exc
-        await add_event(conn, "user.registered", {"user_id": row["id"], "email": row["email"]})
-    return row
+    """Insert a user. No `user.registered` event: no service consumes one, and the broker
+    treats an event with no bound queue as unroutable (an alarm), not as a silent drop."""
+    try:
+        return await pool.fetchrow(
+            f"INSERT INTO users (email, name, password_hash) VALUES ($1, $2, $3)"
+            f" RETURNING {USER_COLUMNS}",
+            email, name, password_hash,
+        )
+    except asyncpg.UniqueViolationError as exc:
+        raise EmailTaken(email) from exc
 
 
 async def user_by_email(pool: asyncpg.Pool, email: str) -> asyncpg.Record | None:
