@@ -3,6 +3,8 @@
 The service must serve HTTP while the broker is unreachable, so the connection lives in a
 background task: connect, declare the saga topology, start the consumers, wait for the
 connection to close, back off, repeat. Readiness and the outbox relay read `is_ready`.
+Publishes are mandatory on a confirming channel: an event the broker cannot route at all
+(not even to the alternate exchange) is returned and `publish` raises, so the outbox keeps it.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractExchange
 
 from svckit.metrics import BROKER_CONNECTED
 from svckit.settings import ServiceSettings
-from svckit.topology import declare_saga_topology
+from svckit.topology import declare_saga_topology, upgrade_events_exchange
+from svckit.unroutable import watch_unroutable
 
 log = logging.getLogger("svckit.broker")
 
@@ -99,9 +102,11 @@ class Broker:
         # aio-pika's `closed()` only resolves on an explicit close(); a dropped transport
         # is reported through the close callbacks.
         connection.close_callbacks.add(lambda *_: lost.set())
-        channel = await connection.channel(publisher_confirms=True)
+        await upgrade_events_exchange(connection, self.settings)
+        channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
         self._exchange = await declare_saga_topology(channel, self.settings)
         self._channel = channel
+        await watch_unroutable(connection)
         for callback in self._on_connect:
             await callback(connection)
         self._ready.set()
@@ -118,11 +123,12 @@ class Broker:
             asyncio.ensure_future(_close_quietly(connection))
 
     async def publish(self, message: aio_pika.Message, routing_key: str) -> None:
-        """Publish to the events exchange and wait for the broker's confirm."""
+        """Publish to the events exchange (mandatory) and wait for the broker's confirm;
+        raises if the broker returned the message as unroutable."""
         exchange = self._exchange
         if exchange is None or not self.is_ready:
             raise BrokerUnavailable("not connected to the broker")
-        await exchange.publish(message, routing_key=routing_key, timeout=5)
+        await exchange.publish(message, routing_key=routing_key, mandatory=True, timeout=5)
 
 
 async def _close_quietly(connection: AbstractConnection) -> None:

@@ -24,6 +24,11 @@ DEPENDENCY_CALLS = Counter(
 )
 OUTBOX_BACKLOG = Gauge("crashcart_outbox_backlog", "Outbox rows not yet published")
 OUTBOX_PUBLISHED = Counter("crashcart_outbox_published_total", "Outbox rows published", ["event"])
+UNROUTABLE_EVENTS = Counter(
+    "crashcart_unroutable_events_total",
+    "Events that reached the alternate exchange (no queue bound for them): an alarm",
+    ["event"],
+)
 BROKER_CONNECTED = Gauge("crashcart_broker_connected", "1 while the AMQP connection is up")
 CONSUMED = Counter(
     "crashcart_consumer_messages_total",

@@ -3,14 +3,19 @@ each queue its retry queues (one per backoff level) and its dead-letter queue.
 
 Every service declares all of it (declarations are idempotent and identical), so an event
 published before its consumer ever started is queued, not dropped.
+
+The exchange's alternate exchange `crashcart.unroutable` (fanout) catches every event that
+no queue is bound for (a mistyped routing key, an event nobody consumes): it is kept in the
+durable queue `crashcart.unroutable` and raises the alarm in every service (svckit.unroutable).
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import aio_pika
-from aio_pika.abc import AbstractChannel, AbstractExchange
+from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractExchange
 
 from svckit.settings import ServiceSettings
 
@@ -26,6 +31,12 @@ SAGA_QUEUES: dict[str, QueueSpec] = {
     "order": QueueSpec("order.saga", ("inventory.rejected", "payment.completed")),
     "payment": QueueSpec("payment.saga", ("inventory.reserved",)),
 }
+
+UNROUTABLE = "crashcart.unroutable"
+"""The alternate exchange of the events exchange, and the durable queue that keeps what
+reached it (read by the harness's invariants; never consumed by the platform)."""
+
+log = logging.getLogger("svckit.topology")
 
 RETRY_LEVELS = 6
 """Retry queues per consumer queue; level n holds a message base*2^(n-1) ms."""
@@ -43,10 +54,40 @@ def retry_delay_ms(settings: ServiceSettings, level: int) -> int:
     return settings.consumer_retry_base_ms * 2 ** (level - 1)
 
 
+def events_exchange_arguments() -> dict[str, str]:
+    return {"alternate-exchange": UNROUTABLE}
+
+
+async def upgrade_events_exchange(connection: AbstractConnection, settings: ServiceSettings
+                                  ) -> None:
+    """Give an events exchange declared before the alternate exchange existed its new
+    arguments: RabbitMQ refuses a re-declaration with other arguments, so the old exchange
+    is deleted (its bindings go with it) and the caller declares everything again."""
+    probe = await connection.channel()
+    try:
+        await probe.declare_exchange(settings.events_exchange, aio_pika.ExchangeType.TOPIC,
+                                     durable=True, arguments=events_exchange_arguments())
+        await probe.close()
+        return
+    except aio_pika.exceptions.ChannelPreconditionFailed:
+        log.warning("events exchange %s lacks its alternate exchange; re-declaring it",
+                    settings.events_exchange)
+    fixer = await connection.channel()
+    try:
+        await fixer.exchange_delete(settings.events_exchange)
+    finally:
+        await fixer.close()
+
+
 async def declare_saga_topology(channel: AbstractChannel, settings: ServiceSettings
                                 ) -> AbstractExchange:
+    unroutable = await channel.declare_exchange(UNROUTABLE, aio_pika.ExchangeType.FANOUT,
+                                                durable=True)
+    kept = await channel.declare_queue(UNROUTABLE, durable=True)
+    await kept.bind(unroutable)
     exchange = await channel.declare_exchange(
-        settings.events_exchange, aio_pika.ExchangeType.TOPIC, durable=True
+        settings.events_exchange, aio_pika.ExchangeType.TOPIC, durable=True,
+        arguments=events_exchange_arguments(),
     )
     for spec in SAGA_QUEUES.values():
         queue = await channel.declare_queue(spec.name, durable=True)
