@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import aio_pika
 from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractExchange
+from pamqp.common import FieldTable
 
 from svckit.settings import ServiceSettings
 
@@ -54,7 +55,7 @@ def retry_delay_ms(settings: ServiceSettings, level: int) -> int:
     return settings.consumer_retry_base_ms * 2 ** (level - 1)
 
 
-def events_exchange_arguments() -> dict[str, str]:
+def events_exchange_arguments() -> FieldTable:
     return {"alternate-exchange": UNROUTABLE}
 
 
