@@ -25,6 +25,12 @@ if ! have nginx || ! ls /usr/lib/nginx/modules/ngx_http_js_module.so >/dev/null 
   apt_install nginx libnginx-mod-http-js
 fi
 
+# --- Chromium and its driver (browser tests: Locust's web UI, the Allure report) ---------
+# Playwright drives this system browser (suites/helpers/browser.py); it never downloads one.
+if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
+  apt_install chromium chromium-driver
+fi
+
 # --- PostgreSQL -------------------------------------------------------------------------
 if ! port_open 5432; then
   if ! ls /etc/postgresql/*/main >/dev/null 2>&1; then apt_install postgresql; fi
