@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 import httpx
 
+from suites.helpers import trace as test_trace
+
 DEFAULT_TIMEOUT_S = 10.0
 PROBLEM_JSON = "application/problem+json"
 
@@ -44,7 +46,14 @@ class ExchangeLog:
             request_text += "\n\n" + _text(body)
         response_text = f"HTTP {response.status_code}\n" + _headers(response.headers)
         response_text += "\n\n" + _text(response.read())
-        self.entries.append(Exchange(request_text, response_text))
+        exchange = Exchange(request_text, response_text)
+        self.entries.append(exchange)
+        trace = test_trace.current()
+        if trace is not None:
+            request_id = response.headers.get("x-request-id") or request.headers.get("x-request-id")
+            trace.record_exchange(
+                f"{request.method} {request.url.path} -> {response.status_code} "
+                f"(X-Request-ID {request_id or '-'})", exchange.render(), request_id)
 
     def render(self) -> str:
         return "\n\n--------\n\n".join(entry.render() for entry in self.entries)
