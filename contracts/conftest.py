@@ -1,3 +1,8 @@
 """Running ``pytest contracts/<pair>`` directly: the same plugin as the default run."""
 
-from contracts.fixtures import pact_factory, pacts_folder, pytest_runtest_makereport  # noqa: F401
+from contracts.fixtures import (  # noqa: F401
+    pact_factory,
+    pacts_folder,
+    pytest_runtest_makereport,
+    saga_dbs,
+)

@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 from pact import Pact
 
+from chaos.topology import load_topology
+from contracts.messages import SagaDatabases, saga_databases
 from contracts.pactkit import new_pact, pacts_dir, wipe
 
 PactFactory = Callable[[str, str], Pact]
@@ -47,3 +49,10 @@ def pact_factory(request: pytest.FixtureRequest, pacts_folder: Path) -> Iterator
     if report is not None and report.passed:
         for pact in made:
             pact.write_file(pacts_folder)
+
+
+@pytest.fixture(scope="session")
+def saga_dbs() -> Iterator[SagaDatabases]:
+    """Fresh product/order/payment databases with each service's real consumers on them."""
+    with saga_databases(load_topology()) as dbs:
+        yield dbs

@@ -38,3 +38,9 @@ async def logged_in(app: FastAPI, user_id: int, role: Role = "user") -> dict[str
     await forward(app.state.settings.user_service_url, "user {id} exists",
                   {"id": user_id, "role": role})
     return {"token": token_for(app, user_id, role), "user_id": user_id}
+
+
+async def described_by_params(app: FastAPI, params: dict[str, Any]) -> dict[str, Any]:
+    """A message pact's provider state: the message producer builds the event from the
+    state's parameters, so the provider process itself has nothing to set up."""
+    return {}

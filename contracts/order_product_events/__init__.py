@@ -1,0 +1,2 @@
+"""order-service (consumer) <- product-service (publisher): inventory.rejected, consumed
+from ``order.saga``."""

@@ -1,0 +1,2 @@
+"""payment-service (consumer) <- product-service (publisher): inventory.reserved, consumed
+from ``payment.saga``."""

@@ -1,0 +1,22 @@
+"""product-service's side: inventory.reserved built by its real payload builder."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from product_service.events import INVENTORY_RESERVED, inventory_reserved
+
+from contracts.messages import Produced
+
+
+def _reserved(params: dict[str, Any]) -> Produced:
+    order_created = {"order_id": int(params["order_id"]), "user_id": int(params["user_id"]),
+                     "amount": str(params["amount"]), "currency": "EUR",
+                     "payment_token": str(params["payment_token"]), "items": []}
+    return INVENTORY_RESERVED, inventory_reserved(order_created)
+
+
+PRODUCERS = {
+    "an inventory.reserved event for a good card": _reserved,
+    "an inventory.reserved event for a declined card": _reserved,
+}
