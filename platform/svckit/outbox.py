@@ -5,6 +5,12 @@ transaction, and NOTIFYs at commit. `OutboxRelay` publishes pending rows with pu
 confirms and marks them published only after the broker confirmed — at-least-once delivery
 (consumers dedupe by event id). It wakes on NOTIFY, on `wake()` or on a short poll, and simply
 waits while the broker is unreachable, so accepted work is never lost.
+
+A pass reads a batch, gives its connection back, publishes and waits for the confirms with
+no connection, transaction or row lock held, then marks the confirmed rows in a short
+statement of its own. The wake-up flag is cleared before a pass, so a NOTIFY that arrives
+during the pass starts the next one at once. One relay runs per service process; a second
+process would at worst publish a row twice, which the consumers' inbox absorbs.
 """
 
 from __future__ import annotations
@@ -88,6 +94,8 @@ class OutboxRelay:
 
     async def _run(self) -> None:
         while True:
+            # Before the pass, not after: a wake-up that arrives during it must not be lost.
+            self._wake.clear()
             published = 0
             try:
                 if self.broker.is_ready:
@@ -99,7 +107,6 @@ class OutboxRelay:
                 log.warning("outbox relay pass failed (%s: %s)", type(exc).__name__, exc)
             if published >= BATCH:
                 continue
-            self._wake.clear()
             waits: list[asyncio.Future[Any]] = [asyncio.ensure_future(self._wake.wait())]
             if not self.broker.is_ready:
                 waits.append(asyncio.ensure_future(self.broker.wait_ready()))
@@ -110,26 +117,26 @@ class OutboxRelay:
 
     async def publish_pending(self) -> int:
         """Publish one batch; rows stay pending unless the broker confirmed them."""
-        async with self.pool.acquire() as conn, conn.transaction():
+        async with self.pool.acquire() as conn:
             rows = await conn.fetch(
                 "SELECT id, event_id, event_type, payload, headers, created_at FROM outbox"
-                " WHERE published_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
-                BATCH,
+                " WHERE published_at IS NULL ORDER BY id LIMIT $1", BATCH,
             )
-            if not rows:
-                return 0
-            results = await asyncio.gather(
-                *(self._publish_row(row) for row in rows), return_exceptions=True
-            )
-            done = [row["id"] for row, ok in zip(rows, results, strict=False) if ok is True]
-            failed = [r for r in results if r is not True]
-            if failed:
-                log.warning("outbox: %d of %d events not confirmed (%s)",
-                            len(failed), len(rows), failed[0])
-            if done:
-                await conn.execute(
-                    "UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])", done
-                )
+        if not rows:
+            return 0
+        # No connection or lock is held while waiting (up to 5 s) for the confirms.
+        results = await asyncio.gather(
+            *(self._publish_row(row) for row in rows), return_exceptions=True
+        )
+        done = [row["id"] for row, ok in zip(rows, results, strict=False) if ok is True]
+        failed = [r for r in results if r is not True]
+        if failed:
+            log.warning("outbox: %d of %d events not confirmed (%s)",
+                        len(failed), len(rows), failed[0])
+        if done:
+            await self.pool.execute(
+                "UPDATE outbox SET published_at = now()"
+                " WHERE id = ANY($1::bigint[]) AND published_at IS NULL", done)
         for row, ok in zip(rows, results, strict=False):
             if ok is True:
                 OUTBOX_PUBLISHED.labels(row["event_type"]).inc()
