@@ -11,6 +11,8 @@ MARKERS = {
     "slow": "takes more than a few seconds; part of the default run",
     "campaign": "long chaos/load campaign; opt in with -m campaign",
     "fuzz": "Schemathesis run against a service's OpenAPI document (suites/fuzz)",
+    "load": "Locust load run against the platform, judged by SLO gates (suites/load)",
+    "browser": "drives headless Debian chromium through Playwright (suites/helpers/browser.py)",
 }
 
 
