@@ -1,24 +1,31 @@
 """The data path: one accepted client = one :class:`Connection` = two one-way :class:`Link` s.
 
-Why this design: with no toxics on a stream, bytes go straight from the source's
-``data_received`` to the destination transport (no task switch, no copy) — that
-keeps a proxy hop cheap. With toxics, chunks flow through a chain of stubs (one task
-each) and a writer task. Live changes splice stubs in and out between awaits; since
-channel puts never block and a stub keeps a chunk queued until it has handled it,
-splicing is atomic and no byte is lost or reordered. The fast path is used only
-when the chain is empty *and* the writer has nothing queued, so switching back from
-the chain cannot overtake queued bytes.
+Why this design: with no toxics on a stream, bytes never reach Python: a
+:class:`~chaos.toxiproxy.splice.Pump` moves them socket → pipe → socket with splice(2)
+(Linux; elsewhere, or until the pump can start, bytes go from the source's
+``data_received`` straight to the destination transport, no task switch). With toxics,
+chunks flow through a chain of stubs (one task each) and a writer task. Live changes
+splice stubs in and out between awaits; since channel puts never block and a stub keeps
+a chunk queued until it has handled it, that is atomic and no byte is lost or reordered.
+
+Switching between the paths keeps the byte order: a toxic added to a pumping link stops
+the pump first and puts what is still in its pipe at the head of the chain before the
+source transport reads again; a pump starts only when the chain is empty, the writer has
+nothing queued *and* the destination transport's buffer is empty (the link waits for it
+to drain, with the source paused), so the kernel path never overtakes queued bytes.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import random
 import socket
 import struct
 from typing import TYPE_CHECKING
 
+from . import splice
 from .toxics import CleansUp
 from .toxics.base import EOF, Channel, Chunk, Stub
 
@@ -32,6 +39,8 @@ CHUNK_BYTES = 32 * 1024
 BUFFER_BYTES = 8 * 1024 * 1024
 """Bytes a link may hold in its toxic chain before the source stops being read."""
 _LINGER_ZERO = struct.pack("ii", 1, 0)
+WRITE_HIGH_BYTES = 256 * 1024
+"""Destination transport buffer above which the source stops being read."""
 
 
 class Side(asyncio.Protocol):
@@ -47,12 +56,15 @@ class Side(asyncio.Protocol):
         self.write_paused = False
         self._pause_reasons: set[str] = set()
         self._drain: asyncio.Future[None] | None = None
+        self._splice_fd: int | None = None
 
     # asyncio callbacks
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
         self.transport = transport
-        transport.set_write_buffer_limits(high=256 * 1024)
+        transport.set_write_buffer_limits(high=WRITE_HIGH_BYTES)
+        if self._pause_reasons:
+            transport.pause_reading()
 
     def data_received(self, data: bytes) -> None:
         reader = self.reader
@@ -68,8 +80,11 @@ class Side(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self.lost = True
         self._wake_drain()
+        if self.writer is not None:
+            self.writer.on_dst_lost()
         if self.reader is not None:
             self.reader.on_eof()
+        self._release_splice_fd()  # the transport closes the socket right after this returns
         if self.connection is not None:
             self.connection.side_lost()
 
@@ -82,6 +97,7 @@ class Side(asyncio.Protocol):
         self.write_paused = False
         self._wake_drain()
         if self.writer is not None:
+            self.writer.on_dst_drained()
             self.writer.src.resume("destination full")
 
     # helpers
@@ -104,6 +120,24 @@ class Side(asyncio.Protocol):
     def _wake_drain(self) -> None:
         if self._drain is not None and not self._drain.done():
             self._drain.set_result(None)
+
+    def splice_fd(self) -> int:
+        """A duplicate of the socket's descriptor for splice readiness (see splice.py)."""
+        if self._splice_fd is None:
+            assert self.transport is not None
+            self._splice_fd = os.dup(self.transport.get_extra_info("socket").fileno())
+        return self._splice_fd
+
+    def _release_splice_fd(self) -> None:
+        if self._splice_fd is not None:
+            loop = asyncio.get_running_loop()
+            loop.remove_reader(self._splice_fd)
+            loop.remove_writer(self._splice_fd)
+            os.close(self._splice_fd)
+            self._splice_fd = None
+
+    def usable(self) -> bool:
+        return self.transport is not None and not self.lost and not self.transport.is_closing()
 
     def set_linger_zero(self) -> None:
         sock = self.transport.get_extra_info("socket") if self.transport else None
@@ -137,6 +171,8 @@ class Link:
         self.eof = False
         self.done = False
         self.writer_task: asyncio.Task[None] | None = None
+        self.pump: splice.Pump | None = None
+        self._awaiting_drain = False  # pump wanted, destination buffer still draining
         src.reader = self
         dst.writer = self
 
@@ -144,16 +180,22 @@ class Link:
         for entry in entries:
             self._append(entry)
         self.writer_task = asyncio.get_running_loop().create_task(self._write())
+        self._maybe_pump()
 
     # -- source side ---------------------------------------------------------
     def on_data(self, data: bytes) -> None:
+        self.received += len(data)
+        if self._accept(data):
+            self._maybe_pump()
+
+    def _accept(self, data: bytes) -> bool:
+        """Forward or queue ``data``; True when it went straight to the destination."""
         size = len(data)
-        self.received += size
         if not self.stubs and not self.out.items and not self.done:
             if not self.dst.lost:
                 self.sent += size
                 self.dst.transport.write(data)  # type: ignore[union-attr]
-            return
+            return True
         entry = self.stubs[0].input if self.stubs else self.out
         stamp = asyncio.get_running_loop().time()
         if size <= CHUNK_BYTES:
@@ -164,8 +206,11 @@ class Link:
         self.inflight += size
         if self.inflight > BUFFER_BYTES:
             self.src.pause("chain full")
+        return False
 
     def on_eof(self) -> None:
+        if self.pump is not None:
+            self._stop_pump()
         if self.eof:
             return
         self.eof = True
@@ -198,6 +243,71 @@ class Link:
                     dst.transport.write(item.data)  # type: ignore[union-attr]
                 if dst.write_paused:
                     await dst.drained()
+            self._maybe_pump()
+
+    def on_dst_lost(self) -> None:
+        """The destination socket is gone: bytes in a pump's pipe can never be delivered."""
+        if self.pump is not None:
+            self._stop_pump(deliver=False)
+
+    def on_dst_drained(self) -> None:
+        if self._awaiting_drain:
+            self._stop_awaiting_drain()
+            self._maybe_pump()
+
+    # -- zero-copy path (splice.py) --------------------------------------------
+    def _maybe_pump(self) -> None:
+        """Hand the stream to a splice pump if nothing queued could be overtaken."""
+        if (self.pump is not None or not splice.AVAILABLE or self.stubs or self.out.items
+                or self.eof or self.done or not self.src.usable() or not self.dst.usable()):
+            return
+        transport = self.dst.transport
+        assert transport is not None
+        if transport.get_write_buffer_size():
+            if not self._awaiting_drain:  # high=0: pause the source now, resume when empty
+                self._awaiting_drain = True
+                transport.set_write_buffer_limits(high=0, low=0)
+            return
+        try:
+            pump = splice.Pump(asyncio.get_running_loop(), self.src.splice_fd(), self.dst.splice_fd(),
+                               moved=self._pumped, ended=self._pump_ended, failed=self._pump_failed)
+        except OSError as exc:  # e.g. out of descriptors: stay on the plain path
+            log.debug("proxy %s: no splice: %s", self.connection.proxy.name, exc)
+            return
+        self.pump = pump
+        self.src.pause("spliced")
+        pump.start()
+
+    def _stop_awaiting_drain(self) -> None:
+        self._awaiting_drain = False
+        if self.dst.transport is not None:
+            self.dst.transport.set_write_buffer_limits(high=WRITE_HIGH_BYTES)
+
+    def _pumped(self, received: int, sent: int) -> None:
+        self.received += received
+        self.sent += sent
+
+    def _stop_pump(self, *, deliver: bool = True) -> None:
+        """Back to the plain path: bytes still in the pipe go first, then the source reads again."""
+        pump = self.pump
+        assert pump is not None
+        self.pump = None
+        left = pump.stop()
+        if left and deliver:
+            self._accept(left)
+        if pump.source_done:
+            self.on_eof()
+        self.src.resume("spliced")
+
+    def _pump_ended(self, error: OSError | None) -> None:
+        self._stop_pump()  # EOF travels the plain path: the writer closes the destination
+        if error is not None and self.src.transport is not None:
+            self.src.transport.abort()  # as the transport does on a read error
+
+    def _pump_failed(self, error: OSError) -> None:
+        self._stop_pump(deliver=False)
+        if self.dst.transport is not None:
+            self.dst.transport.abort()  # as the transport does on a write error
 
     def _finish(self) -> None:
         self.done = True
@@ -216,6 +326,10 @@ class Link:
     def add(self, entry: ToxicEntry) -> None:
         if not self.done:
             self._append(entry)
+            if self._awaiting_drain:
+                self._stop_awaiting_drain()
+            if self.pump is not None:
+                self._stop_pump()  # the pipe's bytes enter the new chain first
 
     def update(self, entry: ToxicEntry) -> None:
         for stub in self.stubs:
@@ -244,8 +358,12 @@ class Link:
         if index > 0:
             self.stubs[index - 1].output = successor
         del self.stubs[index]
+        self._maybe_pump()
 
     def cancel(self) -> None:
+        if self.pump is not None:
+            self.pump.stop()
+            self.pump = None
         for stub in self.stubs:
             stub.stop()
         if self.writer_task is not None:
@@ -268,6 +386,7 @@ class Connection:
 
     def open(self) -> None:
         self.client.pause("dialing")
+        self.upstream.pause("dialing")  # applied in connection_made: no read before links exist
         self._dial = asyncio.get_running_loop().create_task(self._connect())
 
     async def _connect(self) -> None:
@@ -302,6 +421,7 @@ class Connection:
         if self.client.eof:
             up.on_eof()
         self.client.resume("dialing")
+        self.upstream.resume("dialing")
 
     def rng_for(self, entry: ToxicEntry, stream: str) -> random.Random:
         return random.Random(f"{self.proxy.seed}/{self.proxy.name}/{entry.name}/{self.index}/{stream}")
