@@ -62,7 +62,8 @@ class TwoPhase:
     apply: Callable[[asyncpg.Connection, Event, Any], Awaitable[None]]
 
 
-REOPEN_DELAY_S = (0.2, 0.5, 1.0, 2.0)
+REOPEN_DELAY_S = (1.0, 1.0, 2.0)
+"""Waits before re-opening a closed channel: short, yet long enough for readiness to show it."""
 
 
 class PoisonMessage(Exception):
@@ -114,7 +115,10 @@ class Consumer:
         self._consuming = True
         log.info("consuming %s", self.spec.name)
 
-    def _on_channel_closed(self, _: Any, exc: BaseException | None = None) -> None:
+    def _on_channel_closed(self, closed: Any, exc: BaseException | None = None) -> None:
+        current = self._channel
+        if current is not None and closed is not current and not current.is_closed:
+            return  # a channel of a failed re-open attempt; the current one is fine
         self._consuming = False
         connection = self._connection
         if connection is None or connection.is_closed:
