@@ -90,7 +90,7 @@ class ReadinessTruthful:
                 gate = [s for s in ctx.readiness if s.target == "gateway"]
                 end = window.removed_at or last_at
                 row: dict[str, Any] = {}
-                details[f"{proxy} @ {window.applied_at:.1f}"] = row
+                details[f"{proxy} ({window.description})"] = row
                 if end - window.applied_at >= detect:
                     seen = next((s.at for s in own if window.applied_at <= s.at <= end
                                  and _service_says_down(s, check)), None)
