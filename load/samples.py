@@ -77,8 +77,9 @@ class Snapshot:
                 for key, sample in self.entries.items()}
 
 
-def snapshot(stats: RequestStats) -> Snapshot:
-    return Snapshot(time.monotonic(), {
+def snapshot(stats: RequestStats, at: float | None = None) -> Snapshot:
+    """Every entry now; ``at`` is the moment on the caller's clock (default monotonic)."""
+    return Snapshot(time.monotonic() if at is None else at, {
         **{entry_key(e.method, e.name): _sample(e, 0.0) for e in stats.entries.values()},
         AGGREGATED: _sample(stats.total, 0.0),
     })

@@ -159,7 +159,7 @@ class CapacityShape(_Shape):
                 return None
             self._step_index, self._judge_from = index, None
         if self._judge_from is None and within >= self.step_s / 3:
-            self._judge_from = snapshot(self.runner.stats)
+            self._judge_from = snapshot(self.runner.stats, elapsed)
         if elapsed >= self.duration() or index >= math.ceil(self.peak() / self.step_users):
             self._close_step()
             self._stopped = True
@@ -173,7 +173,7 @@ class CapacityShape(_Shape):
         """Judge the plateau that just ended; False when it broke the SLO."""
         if self._judge_from is None or self.runner is None:
             return True
-        window = snapshot(self.runner.stats).since(self._judge_from)
+        window = snapshot(self.runner.stats, self.get_run_time()).since(self._judge_from)
         paid = window.get(CHECKOUT_PAID)
         rate = ((paid.num_requests - paid.num_failures) / paid.duration_s
                 if paid and paid.duration_s else 0.0)

@@ -1,0 +1,1 @@
+"""Load suite: Locust journeys against the running platform, judged by SLO gates."""
