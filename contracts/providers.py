@@ -49,8 +49,8 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def contract_database(topology: Topology, service: str) -> str:
-    return f"{topology.service(service).database}_pact"
+def contract_database(topology: Topology, service: str, instance: str = "") -> str:
+    return f"{topology.service(service).database}_pact{instance}"
 
 
 def _dead_broker_url() -> str:
@@ -69,17 +69,14 @@ async def _recreate(topology: Topology, database: str) -> None:
 
 
 def provider_env(topology: Topology, provider: str, *, deps: Mapping[str, str],
-                 extra_states: str = "") -> dict[str, str]:
+                 database: str) -> dict[str, str]:
     service = SERVICE_OF[provider]
     pg = topology.postgres
     modules = [p.states_module for p in pairs_of_provider(provider) if p.states_module]
-    if extra_states:
-        modules.append(extra_states)
     env = dict(os.environ)
     env.update(topology.service_env(service))
     env.update({
-        "DATABASE_URL": pg.url(contract_database(topology, service), host=pg.host,
-                               port=pg.port),
+        "DATABASE_URL": pg.url(database, host=pg.host, port=pg.port),
         "AMQP_URL": _dead_broker_url(),
         "CONTRACT_TEST_MODE": "1",
         "CONTRACT_STATE_HANDLERS": ",".join(modules),
@@ -110,17 +107,21 @@ def _wait_live(url: str, proc_pid: int, log_path: Path, timeout_s: float) -> Non
 
 @contextmanager
 def run_provider(topology: Topology, provider: str, *, deps: Mapping[str, str] | None = None,
-                 log_dir: Path, env_extra: Mapping[str, str] | None = None
-                 ) -> Iterator[ProviderProcess]:
-    """Start ``provider`` in contract-test mode; always stopped afterwards."""
+                 log_dir: Path, env_extra: Mapping[str, str] | None = None,
+                 app: str | None = None, instance: str = "") -> Iterator[ProviderProcess]:
+    """Start ``provider`` in contract-test mode; always stopped afterwards.
+
+    ``app``: another ASGI path to serve (a patched copy, ``contracts.mutants``);
+    ``instance``: a database-name tag, so a second copy can run beside the first."""
     service = SERVICE_OF[provider]
-    asyncio.run(_recreate(topology, contract_database(topology, service)))
+    database = contract_database(topology, service, instance)
+    asyncio.run(_recreate(topology, database))
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    env = provider_env(topology, provider, deps=deps or {})
+    env = provider_env(topology, provider, deps=deps or {}, database=database)
     env.update(env_extra or {})
-    log_path = log_dir / f"contract-{service}.log"
-    command = [sys.executable, "-m", "uvicorn", topology.service(service).app,
+    log_path = log_dir / f"contract-{service}{instance}.log"
+    command = [sys.executable, "-m", "uvicorn", app or topology.service(service).app,
                "--host", "127.0.0.1", "--port", str(port)]
     proc = spawn(command, log_path=log_path, env=env)
     try:
@@ -138,22 +139,22 @@ def default_log_dir() -> Path:
 
 @contextmanager
 def run_providers(topology: Topology, *, log_dir: Path,
-                  env_extra: Mapping[str, Mapping[str, str]] | None = None
+                  apps: Mapping[str, str] | None = None
                   ) -> Iterator[dict[str, ProviderProcess]]:
     """All four providers in contract-test mode, wired to each other; all stopped afterwards.
 
-    ``env_extra`` maps a provider name to extra environment (the tests' switches).
+    ``apps`` maps a provider name to another ASGI path to serve (a patched copy).
     """
     from contextlib import ExitStack
 
     from contracts.pactkit import ORDER, PAYMENT, PRODUCT, USER
 
-    extra = env_extra or {}
+    other_apps = apps or {}
     running: dict[str, ProviderProcess] = {}
     with ExitStack() as stack:
         def start(provider: str, deps: dict[str, str]) -> None:
             running[provider] = stack.enter_context(run_provider(
-                topology, provider, deps=deps, log_dir=log_dir, env_extra=extra.get(provider)))
+                topology, provider, deps=deps, log_dir=log_dir, app=other_apps.get(provider)))
 
         start(USER, {})
         user_url = running[USER].url

@@ -8,6 +8,7 @@ interaction at all is a failure.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +29,8 @@ class InteractionResult:
     description: str
     passed: bool
     mismatches: tuple[str, ...] = ()
+    kind: str = "http"
+    """``http`` or ``message`` (from the pact file's interaction type)."""
 
     def line(self) -> str:
         mark = "PASS" if self.passed else "FAIL"
@@ -94,7 +97,7 @@ def verify_provider(provider: str, folder: Path, *, url: str | None = None,
         pass  # the details are in results (P10)
     results = verifier.results
     report.output = verifier.output(strip_ansi=True)
-    consumers = _consumers_by_description(files)
+    kinds = _kinds_by_description(files)
     for item in results.get("interactionResults", []):
         description = str(item.get("description", "?"))
         mismatch = item.get("mismatch") or {}
@@ -105,21 +108,21 @@ def verify_provider(provider: str, folder: Path, *, url: str | None = None,
                 texts = [str(mismatch["error"])]
         passed = item.get("result") in ("OK", True)
         report.interactions.append(InteractionResult(
-            provider=provider, consumer=str(item.get("consumer") or consumers.get(description, "?")),
-            description=description, passed=passed and not texts, mismatches=tuple(texts)))
+            provider=provider, consumer=str(item.get("consumer") or "?"),
+            description=description, passed=passed and not texts, mismatches=tuple(texts),
+            kind=kinds.get(description, "http")))
     for error in results.get("errors", []) or []:
-        if isinstance(error, dict) and error.get("interaction") in consumers:
-            continue  # already reported per interaction
+        where = str(error.get("interaction", "")) if isinstance(error, dict) else ""
+        if any(where.endswith(f" - {description}") for description in kinds):
+            continue  # already reported with its interaction
         report.errors.append(str(error))
     return report
 
 
-def _consumers_by_description(files: list[Path]) -> dict[str, str]:
-    import json
-
+def _kinds_by_description(files: list[Path]) -> dict[str, str]:
     found: dict[str, str] = {}
     for path in files:
-        doc = json.loads(path.read_text())
-        for interaction in doc.get("interactions", []):
-            found[interaction["description"]] = doc["consumer"]["name"]
+        for interaction in json.loads(path.read_text()).get("interactions", []):
+            kind = "http" if interaction.get("type", "").endswith("HTTP") else "message"
+            found[interaction["description"]] = kind
     return found

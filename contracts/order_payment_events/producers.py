@@ -5,13 +5,13 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from payment_service.events import PAYMENT_COMPLETED, payment_completed
+from payment_service import events
 
 from contracts.messages import Produced
 
 
 def _completed(params: dict[str, Any]) -> Produced:
-    return PAYMENT_COMPLETED, payment_completed(
+    return events.PAYMENT_COMPLETED, events.payment_completed(
         int(params["order_id"]), int(params.get("payment_id", 1)), str(params["outcome"]),
         Decimal(str(params["amount"])), "EUR")
 

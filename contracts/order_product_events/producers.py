@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from product_service.events import INVENTORY_REJECTED, inventory_rejected
+from product_service import events
 
 from contracts.messages import Produced
 
 
 def _rejected(params: dict[str, Any]) -> Produced:
-    return INVENTORY_REJECTED, inventory_rejected(
+    return events.INVENTORY_REJECTED, events.inventory_rejected(
         int(params["order_id"]), int(params["user_id"]),
         f"insufficient stock for product {params['product_id']}")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from product_service.events import INVENTORY_RESERVED, inventory_reserved
+from product_service import events
 
 from contracts.messages import Produced
 
@@ -13,7 +13,7 @@ def _reserved(params: dict[str, Any]) -> Produced:
     order_created = {"order_id": int(params["order_id"]), "user_id": int(params["user_id"]),
                      "amount": str(params["amount"]), "currency": "EUR",
                      "payment_token": str(params["payment_token"]), "items": []}
-    return INVENTORY_RESERVED, inventory_reserved(order_created)
+    return events.INVENTORY_RESERVED, events.inventory_reserved(order_created)
 
 
 PRODUCERS = {

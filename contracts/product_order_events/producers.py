@@ -1,11 +1,12 @@
-"""order-service's side: each message built by its real payload builders."""
+"""order-service's side: each message built by its real payload builders (looked up on the
+module at call time, so a test can serve a patched publisher)."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 from typing import Any
 
-from order_service.events import ORDER_CREATED, order_created, payment_outcome
+from order_service import events
 
 from contracts.messages import Produced
 
@@ -14,17 +15,17 @@ def _order_created(params: dict[str, Any]) -> Produced:
     unit_price, quantity = Decimal(str(params["unit_price"])), int(params["quantity"])
     line = {"product_id": int(params["product_id"]), "quantity": quantity,
             "unit_price": unit_price}
-    return ORDER_CREATED, order_created(int(params["order_id"]), int(params["user_id"]), [line],
+    return events.ORDER_CREATED, events.order_created(int(params["order_id"]), int(params["user_id"]), [line],
                                         unit_price * quantity, "EUR",
                                         str(params.get("payment_token", "tok_visa")))
 
 
 def _paid(params: dict[str, Any]) -> Produced:
-    return payment_outcome(int(params["order_id"]), int(params["user_id"]), True)
+    return events.payment_outcome(int(params["order_id"]), int(params["user_id"]), True)
 
 
 def _payment_failed(params: dict[str, Any]) -> Produced:
-    return payment_outcome(int(params["order_id"]), int(params["user_id"]), False)
+    return events.payment_outcome(int(params["order_id"]), int(params["user_id"]), False)
 
 
 PRODUCERS = {

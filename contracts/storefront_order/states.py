@@ -43,7 +43,17 @@ async def order_of_user(app: FastAPI, params: dict[str, Any]) -> dict[str, Any]:
     return {"order_id": order_id}
 
 
+async def key_unused(app: FastAPI, params: dict[str, Any]) -> None:
+    async with app.state.pool.acquire() as conn, conn.transaction():
+        ids = [r["id"] for r in await conn.fetch(
+            "SELECT id FROM orders WHERE user_id = $1 AND idempotency_key = $2",
+            int(params["id"]), str(params["key"]))]
+        await conn.execute("DELETE FROM order_items WHERE order_id = ANY($1::bigint[])", ids)
+        await conn.execute("DELETE FROM orders WHERE id = ANY($1::bigint[])", ids)
+
+
 STATES = {
+    "user {id} has not used idempotency key {key}": key_unused,
     "user {id} is logged in": user_logged_in,
     "product {id} exists with price {price} and stock {stock}": product_exists,
     "order {id} belongs to user {uid}": order_of_user,

@@ -45,6 +45,8 @@ def test_place_an_order(pact_factory: PactFactory) -> None:
          .given("user {id} is logged in", {"id": 7001})
          .given("product {id} exists with price {price} and stock {stock}",
                 {"id": 4201, "price": "19.99", "stock": 5})
+         .given("user {id} has not used idempotency key {key}",
+                {"id": 7001, "key": "checkout-1"})
          .with_request("POST", "/api/v1/orders")
          .with_header("Authorization", bearer_from_state())
          .with_header("Idempotency-Key", match.regex("checkout-1", regex=r"^\S{1,64}$"))
