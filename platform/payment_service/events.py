@@ -15,6 +15,8 @@ order ends PAYMENT_FAILED; if the processor had already approved it, the order e
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from decimal import Decimal
 from typing import Any
@@ -39,8 +41,10 @@ def payment_completed(order_id: int, payment_id: int, outcome: str, amount: Deci
             "status": outcome, "amount": f"{amount:.2f}", "currency": currency}
 
 
-async def _already_recorded(pool: asyncpg.Pool, order_id: int) -> bool:
-    return bool(await pool.fetchval("SELECT 1 FROM payments WHERE order_id = $1", order_id))
+async def _already_recorded(processor: Processor, order_id: int) -> bool:
+    async with processor.db_slots or contextlib.nullcontext():
+        return bool(await processor.pool.fetchval(
+            "SELECT 1 FROM payments WHERE order_id = $1", order_id))
 
 
 async def record_outcome(conn: asyncpg.Connection, event: Event, outcome: Outcome | None
@@ -70,12 +74,12 @@ async def record_outcome(conn: asyncpg.Connection, event: Event, outcome: Outcom
     log.info("order %s %s: %s", order_id, event.event_type, outcome)
 
 
-def charge_step(pool: asyncpg.Pool, processor: Processor) -> TwoPhase:
+def charge_step(processor: Processor) -> TwoPhase:
     """`inventory.reserved`: charge at the processor (outside any transaction), then record."""
     async def prepare(event: Event) -> Outcome | None:
         data = event.payload
         order_id = int(data["order_id"])
-        if await _already_recorded(pool, order_id):
+        if await _already_recorded(processor, order_id):
             return None
         return await processor.charge(idempotency_key(order_id), order_id,
                                       str(data["payment_token"]), Decimal(data["amount"]),
@@ -84,12 +88,12 @@ def charge_step(pool: asyncpg.Pool, processor: Processor) -> TwoPhase:
     return TwoPhase(prepare, record_outcome)
 
 
-def expiry_step(pool: asyncpg.Pool, processor: Processor) -> TwoPhase:
+def expiry_step(processor: Processor) -> TwoPhase:
     """`order.expired`: close the key at the processor (no charge after it), then record."""
     async def prepare(event: Event) -> Outcome | None:
         data = event.payload
         order_id = int(data["order_id"])
-        if await _already_recorded(pool, order_id):
+        if await _already_recorded(processor, order_id):
             return None
         return await processor.void(idempotency_key(order_id), order_id,
                                     Decimal(data["amount"]), str(data["currency"]))
@@ -98,8 +102,9 @@ def expiry_step(pool: asyncpg.Pool, processor: Processor) -> TwoPhase:
 
 
 def consumers(pool: asyncpg.Pool, settings: ServiceSettings) -> list[Consumer]:
-    processor = Processor(pool, latency_ms=settings.processor_latency_ms)
+    db_slots = asyncio.Semaphore(settings.consumer_slots)
+    processor = Processor(pool, latency_ms=settings.processor_latency_ms, db_slots=db_slots)
     return [Consumer(SAGA_QUEUES["payment"], {
-        "inventory.reserved": charge_step(pool, processor),
-        "order.expired": expiry_step(pool, processor),
-    }, pool, settings)]
+        "inventory.reserved": charge_step(processor),
+        "order.expired": expiry_step(processor),
+    }, pool, settings, limiter=db_slots)]

@@ -10,8 +10,9 @@ ledger returns the recorded outcome and charges nothing (the retry after a faile
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
 import asyncpg
 from prometheus_client import Counter
@@ -38,13 +39,21 @@ def idempotency_key(order_id: int) -> str:
 class Processor:
     """The processor simulator over its ledger table (in payment-service's database)."""
 
-    def __init__(self, pool: asyncpg.Pool, *, latency_ms: int) -> None:
+    def __init__(self, pool: asyncpg.Pool, *, latency_ms: int,
+                 db_slots: asyncio.Semaphore | None = None) -> None:
         self.pool = pool
         self.latency_ms = latency_ms
+        self.db_slots = db_slots
+        """Shared with the service's consumers: the ledger's statements count against the
+        connections consumers may use (never the simulated round trip)."""
+
+    async def _fetchval(self, sql: str, *args: Any) -> Any:
+        async with self.db_slots or contextlib.nullcontext():
+            return await self.pool.fetchval(sql, *args)
 
     async def recorded(self, key: str) -> Outcome | None:
         """The outcome recorded under `key`, if any."""
-        outcome = await self.pool.fetchval(
+        outcome = await self._fetchval(
             "SELECT outcome FROM processor_ledger WHERE idempotency_key = $1", key)
         return outcome  # type: ignore[no-any-return]
 
@@ -80,7 +89,7 @@ class Processor:
 
     async def _record(self, key: str, order_id: int, amount: Decimal, currency: str,
                       outcome: Outcome) -> str | None:
-        written = await self.pool.fetchval(
+        written = await self._fetchval(
             "INSERT INTO processor_ledger (idempotency_key, order_id, amount, currency, outcome)"
             " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (idempotency_key) DO NOTHING"
             " RETURNING outcome", key, order_id, amount, currency, outcome)
