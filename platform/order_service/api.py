@@ -89,7 +89,7 @@ GET_ORDER_LINK = {"GetOrder": {"operationId": "getOrder",
     summary="Place an order (the saga decides PAID, PAYMENT_FAILED or REJECTED)",
     description=(
         "Limits of an order: 1 to 50 lines (`items`), each a `product_id` of an existing"
-        " product and a `quantity` of 1 to 100 (JSON integers: 1, not 1.0)."
+        " product and a `quantity` of 1 to 100 (JSON integers; 1.0 is read as 1)."
         " `Idempotency-Key` is 1 to 64 characters. Prices and the"
         " total come from product-service, never from the request; fields the schema does not"
         " name (a price, a total, a status, a user id) are ignored."),

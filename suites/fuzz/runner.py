@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 CONFIG_FILE = Path(__file__).with_name("schemathesis.toml")
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,8 +73,14 @@ def run_schemathesis(
     include_operation_ids: Sequence[str] = (),
     exclude_tags: Sequence[str] = (),
     timeout_s: float = 240.0,
+    hooks: str | None = None,
+    extra_env: dict[str, str] | None = None,
+    extra_args: Sequence[str] = (),
 ) -> StRun:
-    """`st run` with every check against `base_url`, reports (junit, json, vcr) in work_dir."""
+    """`st run` with every check against `base_url`, reports (junit, json, vcr) in work_dir.
+
+    `hooks` names a hooks module importable from the repository root (SCHEMATHESIS_HOOKS).
+    """
     report_dir = work_dir / "reports"
     command = [
         st_executable(), "--config-file", str(CONFIG_FILE), "run", schema_url,
@@ -89,8 +96,13 @@ def run_schemathesis(
         command += ["--include-operation-id", operation_id]
     for tag in exclude_tags:
         command += ["--exclude-tag", tag]
+    command += list(extra_args)
     env = {**os.environ, "CRASHCART_FUZZ_WFC": str(wfc_file), "CRASHCART_FUZZ_USER": user,
-           "NO_COLOR": "1", "COLUMNS": "120"}
+           "NO_COLOR": "1", "COLUMNS": "120", **(extra_env or {})}
+    if hooks:
+        env["SCHEMATHESIS_HOOKS"] = hooks
+        env["PYTHONPATH"] = os.pathsep.join(
+            p for p in (str(REPO_ROOT), env.get("PYTHONPATH", "")) if p)
     started = time.monotonic()
     # cwd: Schemathesis writes crash files and caches under the working directory.
     done = subprocess.run(command, cwd=work_dir, env=env, capture_output=True, text=True,
