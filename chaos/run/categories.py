@@ -72,7 +72,7 @@ SAGA_INVARIANT = Category(
     "Saga invariant breach",
     "an invariant of the checkout saga broke: an order lost or stuck, charged twice, stock "
     "not conserved or negative, an event unroutable",
-    (r"invariant (breach|broken|violated)", r"invariant\b.*\bfailed",
+    (r"invariant (breach|broken|violated)", r"invariant\b.{0,80}?\b(breach|fail|violat)",
      r"charged (twice|more than once)", r"stock (is )?not conserved", r"conservation",
      r"negative stock", r"\border[s]? (lost|stuck)\b", r"never reached a terminal state",
      r"unroutable", r"double[- ]charge"),
@@ -107,7 +107,7 @@ CONTRACT_DRIFT = Category(
     (r"contract drift", r"\bpact\b.*\b(mismatch|verif|fail)", r"verification failed",
      r"Response violates schema", r"violates (the )?schema", r"Undocumented (HTTP )?status",
      r"Undocumented Content-Type", r"does not serve its document", r"does not match the schema",
-     r"\bmismatch(es)?\b", r"not in the (OpenAPI|schema)", r"Unsupported methods",
+     r"mismatch", r"not in the (OpenAPI|schema)", r"Unsupported methods",
      r"schema validation"),
 )
 PRODUCT_OTHER = Category(

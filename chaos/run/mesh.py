@@ -3,20 +3,20 @@
 Why: the report shows the faults in force during a test, a test or layer that ends with a
 fault still applied is a failure of its own ("fault left behind"), and an interrupted run
 must leave a clean platform. Toxics and disabled proxies are read from the Toxiproxy admin
-API; process faults (a paused or dead component) from the local backend's state.
+API; process faults (a paused or dead component) from the local backend's state; faults the
+chaos layer recorded and has not undone (broker faults too) from its ledger
+(``chaos.faults.Ledger``). Healing uses the chaos layer's ``heal_everything`` (what
+``crashcart heal`` does), then the backend's own reset and heal as a net.
 """
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
+from pathlib import Path
 from typing import Any
 
 import httpx
 
 from chaos.backends.local import LocalBackend, procs, toxiproxy_server
-
-HEAL_COMMAND_MODULE = "chaos.commands.heal"
 
 
 def proxies(toxiproxy_url: str, *, timeout_s: float = 5.0) -> dict[str, Any]:
@@ -53,8 +53,22 @@ def process_faults(backend: LocalBackend) -> list[str]:
     return found
 
 
+def ledger_faults(state_dir: Path) -> list[str]:
+    """Faults the chaos layer recorded as applied and not yet undone."""
+    try:
+        from chaos.faults import Ledger
+    except ImportError:  # pragma: no cover - the chaos layer predates its ledger
+        return []
+    try:
+        return [f"recorded fault not undone: {record.description}"
+                for record in Ledger(state_dir).snapshot()]
+    except Exception as exc:  # noqa: BLE001 - an unreadable ledger is itself worth a line
+        return [f"fault ledger unreadable: {exc}"]
+
+
 def faults_in_force(backend: LocalBackend, toxiproxy_url: str) -> list[str]:
-    return mesh_faults(toxiproxy_url) + process_faults(backend)
+    return (mesh_faults(toxiproxy_url) + process_faults(backend)
+            + ledger_faults(backend.state.root))
 
 
 def snapshot(toxiproxy_url: str) -> str:
@@ -70,16 +84,9 @@ def snapshot(toxiproxy_url: str) -> str:
 
 
 def heal_everything(backend: LocalBackend, toxiproxy_url: str) -> list[str]:
-    """Remove every fault: the chaos layer's own heal when it exists, the mesh reset, the
-    backend's process heal. Returns what was done, for the terminal and the report."""
-    done = []
-    extra = _heal_command()
-    if extra is not None:
-        try:
-            extra(backend, toxiproxy_url)
-            done.append(f"{HEAL_COMMAND_MODULE} healed")
-        except Exception as exc:  # noqa: BLE001 - the built-in heal below still runs
-            done.append(f"{HEAL_COMMAND_MODULE} failed: {exc}")
+    """Remove every fault: the chaos layer's heal (ledger, mesh, components), then the mesh
+    reset and the backend's process heal. Returns what was done, for terminal and report."""
+    done = _chaos_heal(backend, toxiproxy_url)
     try:
         toxiproxy_server.reset(toxiproxy_url)
         done.append("mesh reset (every proxy enabled, every toxic removed)")
@@ -92,9 +99,19 @@ def heal_everything(backend: LocalBackend, toxiproxy_url: str) -> list[str]:
     return done
 
 
-def _heal_command() -> Any:
-    """The chaos layer's heal entry point, if its module is there (it may not be yet)."""
-    if importlib.util.find_spec(HEAL_COMMAND_MODULE) is None:
-        return None
-    module = importlib.import_module(HEAL_COMMAND_MODULE)
-    return getattr(module, "heal_platform", None)
+def _chaos_heal(backend: LocalBackend, toxiproxy_url: str) -> list[str]:
+    try:
+        from chaos.faults import FaultContext, heal_everything
+    except ImportError:  # pragma: no cover - the chaos layer predates its heal
+        return []
+    try:
+        ctx = FaultContext.from_environment(backend.state.root, toxiproxy_url)
+        try:
+            report = heal_everything(ctx)
+        finally:
+            ctx.close()
+    except Exception as exc:  # noqa: BLE001 - the built-in heal below still runs
+        return [f"crashcart heal failed: {exc!r}"]
+    return ([f"undone: {line}" for line in report.undone]
+            + [f"component healed: {name}" for name in report.components]
+            + [f"heal error: {error}" for error in report.errors])
