@@ -43,7 +43,10 @@ class OrderItem(BaseModel):
 class Order(BaseModel):
     id: int
     user_id: int
-    status: OrderStatus
+    status: OrderStatus = Field(description=(
+        "PENDING until the saga decides; then PAID, PAYMENT_FAILED (declined, or not decided "
+        "within the order deadline: nothing charged, stock released) or REJECTED (not enough "
+        "stock, nobody charged). Terminal states never change."))
     items: list[OrderItem]
     total: Amount
     currency: str
@@ -92,7 +95,10 @@ GET_ORDER_LINK = {"GetOrder": {"operationId": "getOrder",
         " product and a `quantity` of 1 to 100 (JSON integers; 1.0 is read as 1)."
         " `Idempotency-Key` is 1 to 64 characters. Prices and the"
         " total come from product-service, never from the request; fields the schema does not"
-        " name (a price, a total, a status, a user id) are ignored."),
+        " name (a price, a total, a status, a user id) are ignored. An order not decided"
+        " within the order deadline (ORDER_DEADLINE_S, 60 s by default) ends PAYMENT_FAILED"
+        " with its reservation released and nothing charged, unless the card had already been"
+        " charged, in which case it ends PAID."),
     responses={
         202: {"description": "Accepted: the order is PENDING", "links": GET_ORDER_LINK},
         200: {"description": "Repeat of an earlier request with the same Idempotency-Key",

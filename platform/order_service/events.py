@@ -22,6 +22,7 @@ log = logging.getLogger("order_service.events")
 ORDER_CREATED = "order.created"
 ORDER_PAID = "order.paid"
 ORDER_PAYMENT_FAILED = "order.payment_failed"
+ORDER_EXPIRED = "order.expired"
 
 
 def order_created(order_id: int, user_id: int, lines: list[dict[str, Any]], amount: Decimal,
@@ -36,6 +37,14 @@ def order_created(order_id: int, user_id: int, lines: list[dict[str, Any]], amou
         "currency": currency,
         "payment_token": payment_token,
     }
+
+
+def order_expired(order_id: int, user_id: int, amount: Decimal, currency: str
+                  ) -> dict[str, Any]:
+    """Payload of `order.expired`: payment-service closes the charge with it (and records a
+    DECLINED payment if nothing was charged), product-service tombstones an unreserved order."""
+    return {"order_id": order_id, "user_id": user_id, "amount": f"{amount:.2f}",
+            "currency": currency}
 
 
 def payment_outcome(order_id: int, user_id: int, success: bool) -> tuple[str, dict[str, Any]]:

@@ -9,17 +9,22 @@ from svckit.settings import load_settings
 
 from order_service.api import router
 from order_service.events import consumers
+from order_service.reconciler import Reconciler
 
 
-async def open_clients(app: FastAPI) -> None:
+async def start_order_service(app: FastAPI) -> None:
+    """Dependency clients and the order reconciler (deadlines, re-driving)."""
     settings = app.state.settings
     app.state.clients = {
         "user": ServiceClient("user", settings.user_service_url, settings),
         "product": ServiceClient("product", settings.product_service_url, settings),
     }
+    app.state.reconciler = Reconciler(app.state.pool, settings, app.state.relay.wake)
+    app.state.reconciler.start()
 
 
-async def close_clients(app: FastAPI) -> None:
+async def stop_order_service(app: FastAPI) -> None:
+    await app.state.reconciler.stop()
     for client in app.state.clients.values():
         await client.aclose()
 
@@ -33,8 +38,8 @@ def create_app() -> FastAPI:
         description="Orders with Idempotency-Key; the checkout saga's state.",
         routers=[router],
         consumers=lambda app, pool: consumers(pool, settings),
-        on_startup=open_clients,
-        on_shutdown=close_clients,
+        on_startup=start_order_service,
+        on_shutdown=stop_order_service,
     )
 
 

@@ -73,9 +73,9 @@ async def create_order(pool: asyncpg.Pool, *, user_id: int, key: str, request_ha
     async with pool.acquire() as conn, conn.transaction():
         try:
             row = await conn.fetchrow(
-                "INSERT INTO orders (user_id, total, currency, idempotency_key, request_hash)"
-                f" VALUES ($1, $2, $3, $4, $5) RETURNING {ORDER_COLUMNS}",
-                user_id, total, currency, key, request_hash)
+                "INSERT INTO orders (user_id, total, currency, idempotency_key, request_hash,"
+                f" payment_token) VALUES ($1, $2, $3, $4, $5, $6) RETURNING {ORDER_COLUMNS}",
+                user_id, total, currency, key, request_hash, payment_token)
         except asyncpg.UniqueViolationError as exc:
             raise KeyTaken(key) from exc
         await conn.executemany(

@@ -45,8 +45,10 @@ class _Short(Exception):
 async def on_order_created(conn: asyncpg.Connection, event: Event) -> None:
     data = event.payload
     order_id = int(data["order_id"])
-    if await conn.fetchval("SELECT 1 FROM reservations WHERE order_id = $1", order_id):
-        return  # already decided for this order (a re-published event with a new id)
+    decided = await conn.fetchval("SELECT state FROM reservations WHERE order_id = $1", order_id)
+    if decided is not None:
+        await _announce_again(conn, order_id, decided, data)
+        return
     wanted: dict[int, int] = defaultdict(int)
     for item in data["items"]:
         wanted[int(item["product_id"])] += int(item["quantity"])
@@ -77,6 +79,27 @@ async def on_order_created(conn: asyncpg.Connection, event: Event) -> None:
         return
     await add_event(conn, INVENTORY_RESERVED, inventory_reserved({**data, "order_id": order_id}))
     log.info("order %s reserved", order_id)
+
+
+async def _announce_again(conn: asyncpg.Connection, order_id: int, state: str,
+                          data: dict[str, Any]) -> None:
+    """A re-driven (or late) order.created for an order already decided: re-emit the
+    recorded decision while the order may still wait for it; stay silent once it is over."""
+    if state == "RESERVED":
+        await add_event(conn, INVENTORY_RESERVED, inventory_reserved({**data, "order_id": order_id}))
+    elif state == "REJECTED":
+        await add_event(conn, INVENTORY_REJECTED, inventory_rejected(
+            order_id, data["user_id"], "insufficient stock (decided earlier)"))
+    log.info("order %s already %s; %s", order_id, state,
+             "re-announced" if state in ("RESERVED", "REJECTED") else "ignored")
+
+
+async def _tombstone(conn: asyncpg.Connection, order_id: int) -> bool:
+    """Mark an order that ended before anything was reserved: a late order.created is ignored."""
+    marked = await conn.fetchval(
+        "INSERT INTO reservations (order_id, state) VALUES ($1, 'EXPIRED')"
+        " ON CONFLICT (order_id) DO NOTHING RETURNING order_id", order_id)
+    return marked is not None
 
 
 async def _move_reserved(conn: asyncpg.Connection, order_id: int, state: str,
@@ -110,6 +133,17 @@ async def on_order_payment_failed(conn: asyncpg.Connection, event: Event) -> Non
     order_id = int(event.payload["order_id"])
     if await _move_reserved(conn, order_id, "RELEASED", "stock"):
         log.info("order %s: reservation released", order_id)
+    elif await _tombstone(conn, order_id):
+        log.info("order %s failed before it was reserved: tombstoned", order_id)
+
+
+async def on_order_expired(conn: asyncpg.Connection, event: Event) -> None:
+    """The order passed its deadline. Held units stay until payment-service decides (the
+    order may still end PAID if it was charged; PAYMENT_FAILED releases them); an order
+    never reserved is tombstoned so its late order.created takes nothing."""
+    order_id = int(event.payload["order_id"])
+    if await _tombstone(conn, order_id):
+        log.info("order %s expired before it was reserved: tombstoned", order_id)
 
 
 def consumers(pool: asyncpg.Pool, settings: ServiceSettings) -> list[Consumer]:
@@ -117,4 +151,5 @@ def consumers(pool: asyncpg.Pool, settings: ServiceSettings) -> list[Consumer]:
         "order.created": on_order_created,
         "order.paid": on_order_paid,
         "order.payment_failed": on_order_payment_failed,
+        "order.expired": on_order_expired,
     }, pool, settings)]

@@ -28,9 +28,10 @@ class QueueSpec:
 
 
 SAGA_QUEUES: dict[str, QueueSpec] = {
-    "product": QueueSpec("product.saga", ("order.created", "order.paid", "order.payment_failed")),
+    "product": QueueSpec("product.saga", ("order.created", "order.paid", "order.payment_failed",
+                                          "order.expired")),
     "order": QueueSpec("order.saga", ("inventory.rejected", "payment.completed")),
-    "payment": QueueSpec("payment.saga", ("inventory.reserved",)),
+    "payment": QueueSpec("payment.saga", ("inventory.reserved", "order.expired")),
 }
 
 UNROUTABLE = "crashcart.unroutable"
