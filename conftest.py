@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-pytest_plugins = ["suites.fixtures.platform", "suites.fixtures.reporting"]
+pytest_plugins = ["suites.fixtures.platform", "suites.fixtures.reporting",
+                  "suites.fixtures.chaos"]
 
 MARKERS = {
     "platform": "needs the running platform (brought up once per session, or reused)",
