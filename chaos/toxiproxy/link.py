@@ -277,6 +277,8 @@ class Link:
         self.pump = pump
         self.src.pause("spliced")
         pump.start()
+        log.debug("proxy %s %s: spliced (pipe %d bytes)", self.connection.proxy.name, self.stream,
+                  pump.capacity)
 
     def _stop_awaiting_drain(self) -> None:
         self._awaiting_drain = False
@@ -293,8 +295,11 @@ class Link:
         assert pump is not None
         self.pump = None
         left = pump.stop()
-        if left and deliver:
-            self._accept(left)
+        if left:
+            log.debug("proxy %s %s: %d bytes left the pipe (%s)", self.connection.proxy.name,
+                      self.stream, len(left), "delivered" if deliver else "dropped")
+            if deliver:
+                self._accept(left)
         if pump.source_done:
             self.on_eof()
         self.src.resume("spliced")

@@ -67,6 +67,16 @@ def sink(*, hold_open: bool = False) -> Behaviour:
     return behaviour
 
 
+def gated_sink(gate: threading.Event) -> Behaviour:
+    """Read nothing until `gate` is set, then record everything (back-pressure on demand)."""
+
+    def behaviour(conn: UpstreamConnection) -> None:
+        gate.wait(60)
+        conn.read_until_eof()
+
+    return behaviour
+
+
 def source(payload: bytes, *, close_after: bool = False) -> Behaviour:
     """Send `payload` on accept, then either close or keep recording until the peer closes."""
 

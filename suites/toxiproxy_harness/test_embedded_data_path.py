@@ -6,18 +6,23 @@ conformance suite (suites/toxiproxy) does not make them:
 * no byte lost or reordered while a *slicer* (a chunk-splitting toxic) comes and goes
   (the conformance churn test only toggles latency);
 * with a seed, a proxy deleted and re-created under the same name replays the same
-  decisions on the same server (the conformance suite compares two servers).
+  decisions on the same server (the conformance suite compares two servers);
+* toxic-free streams really take the splice(2) path, and its pipes and descriptors
+  follow live toxic changes and are released at close (seen in /proc/<pid>/fd).
 """
 from __future__ import annotations
 
+import os
 import socket
 import struct
 import threading
 import time
+from pathlib import Path
 
 import httpx
 import pytest
 
+from chaos.toxiproxy.runner import start_subprocess
 from suites.toxiproxy import admin, net
 from suites.toxiproxy.upstreams import Proxied, Upstream
 
@@ -126,3 +131,55 @@ def test_re_created_proxy_replays_the_same_seeded_decisions(
     second = _cut_pattern(api, echo_upstream, 16)
     assert any(first) and not all(first), f"toxicity 0.5 looked constant: {first}"
     assert first == second
+
+
+def _descriptors(pid: int) -> dict[str, int]:
+    """How many pipe and socket descriptors process `pid` holds (from /proc/<pid>/fd)."""
+    counts = {"pipe": 0, "socket": 0}
+    fd_dir = Path(f"/proc/{pid}/fd")
+    for entry in fd_dir.iterdir():
+        try:
+            target = os.readlink(entry)
+        except OSError:
+            continue  # closed while listing
+        for kind in counts:
+            if target.startswith(f"{kind}:"):
+                counts[kind] += 1
+    return counts
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir() or not hasattr(os, "splice"),
+                    reason="needs Linux splice(2) and /proc")
+def test_streams_without_toxics_are_spliced_and_the_pipes_follow_the_toxics(
+    tmp_path: Path, echo_upstream: Upstream
+) -> None:
+    """Observable from outside the server process: a toxic-free connection holds one splice
+    pipe per stream (2 descriptors each); a toxic on a stream takes that stream off the
+    pipe, removing it brings the pipe back on the next bytes, and closing the connection
+    releases every pipe and every duplicated socket descriptor."""
+    with start_subprocess(host="127.0.0.1", port=0, log_path=tmp_path / "server.log") as server, \
+            httpx.Client(base_url=server.url, timeout=10.0) as api:
+        assert server.pid is not None
+        pid = server.pid
+        proxy = admin.create_proxy(api, echo_upstream.address, name="spliced")
+        port = admin.port_of(proxy["listen"])
+        idle = _descriptors(pid)
+        with net.connect(port) as client:
+            net.round_trip_ms(client, b"first")
+            assert net.wait_until(lambda: _descriptors(pid)["pipe"] == idle["pipe"] + 4,
+                                  timeout=5.0), _descriptors(pid)
+            admin.add_toxic(api, "spliced", "latency", stream="downstream",
+                            attributes={"latency": 100})
+            assert _descriptors(pid)["pipe"] == idle["pipe"] + 2
+            net.assert_delay(net.round_trip_ms(client, b"through the toxic"), 100)
+            admin.add_toxic(api, "spliced", "noop", stream="upstream")
+            assert _descriptors(pid)["pipe"] == idle["pipe"]
+            admin.remove_toxic(api, "spliced", "latency_downstream")
+            admin.remove_toxic(api, "spliced", "noop_upstream")
+            net.assert_fast(net.round_trip_ms(client, b"spliced again"))
+            assert net.wait_until(lambda: _descriptors(pid)["pipe"] == idle["pipe"] + 4,
+                                  timeout=5.0), _descriptors(pid)
+            busy = _descriptors(pid)
+        assert busy["socket"] == idle["socket"] + 4  # client + upstream socket, each duplicated
+        assert net.wait_until(lambda: _descriptors(pid) == idle, timeout=5.0), (
+            f"descriptors left after close: {_descriptors(pid)} (idle: {idle})")
