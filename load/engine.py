@@ -29,7 +29,8 @@ from load.journeys import Shopper
 from load.run_context import set_catalog
 from load.samples import Sample, Snapshot, snapshot, whole_run
 
-SAMPLE_INTERVAL_S = 1.0
+SAMPLE_INTERVAL_S = 0.5
+"""Timeline resolution: recovery times are measured to this granularity."""
 
 
 @dataclass(slots=True)

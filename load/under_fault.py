@@ -25,7 +25,7 @@ from chaos.faults import connect, proxy_down, toxic
 from chaos.topology import Topology
 from load.business import BusinessReport, check_business
 from load.engine import LoadPlan, LoadResult, run_load
-from load.gates import Gate, holds_in_window, load_gates
+from load.gates import CHECKOUT_PAID, Gate, holds_in_window, load_gates
 from load.samples import AGGREGATED, Sample, Snapshot
 
 if TYPE_CHECKING:
@@ -113,11 +113,17 @@ class Phase:
     error_ratio: float | None
     p50_ms: float | None
     p95_ms: float | None
+    checkouts_paid: int
+    """Checkouts that reached PAID within the phase."""
+    checkout_p95_ms: float | None
+    """The checkout's accept → PAID p95 of the sagas that completed within the phase."""
 
     @classmethod
-    def of(cls, name: str, sample: Sample) -> Phase:
-        return cls(name, sample.duration_s, sample.num_requests, sample.failure_ratio,
-                   sample.percentile_ms(0.5), sample.percentile_ms(0.95))
+    def of(cls, name: str, window: dict[str, Sample]) -> Phase:
+        total, paid = window.get(AGGREGATED, Sample()), window.get(CHECKOUT_PAID, Sample())
+        return cls(name, total.duration_s, total.num_requests, total.failure_ratio,
+                   total.percentile_ms(0.5), total.percentile_ms(0.95),
+                   paid.num_requests - paid.num_failures, paid.percentile_ms(0.95))
 
 
 @dataclass(slots=True)
@@ -138,11 +144,12 @@ class FaultRunReport:
 
     def table(self) -> str:
         lines = [f"load under fault {self.fault} from {self.at_s:g} s for {self.for_s:g} s",
-                 "| phase | s | requests | error ratio | p50 ms | p95 ms |",
-                 "|---|---:|---:|---:|---:|---:|"]
+                 "| phase | s | requests | error ratio | p50 ms | p95 ms | checkouts PAID | "
+                 "accept→PAID p95 ms |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
         for p in self.phases:
             lines.append(f"| {p.name} | {p.seconds:.1f} | {p.requests} | {_fmt(p.error_ratio)} "
-                         f"| {_fmt(p.p50_ms)} | {_fmt(p.p95_ms)} |")
+                         f"| {_fmt(p.p50_ms)} | {_fmt(p.p95_ms)} | {p.checkouts_paid} | "
+                         f"{_fmt(p.checkout_p95_ms)} |")
         lines.append("recovery time (fault removed → SLO holds again over "
                      f"{RECOVERY_WINDOW_S:g} s): "
                      + (f"{self.recovery_s:.1f} s" if self.recovery_s is not None
@@ -180,7 +187,7 @@ def run_under_fault(plan: LoadPlan, spec: FaultSpec, *, at_s: float, for_s: floa
     start = timeline[0]
     applied, removed = _at(timeline, marks["applied"]), _at(timeline, marks["removed"])
     end = timeline[-1]
-    report.phases = [Phase.of(name, later.since(earlier)[AGGREGATED])
+    report.phases = [Phase.of(name, later.since(earlier))
                      for name, earlier, later in (("before", start, applied),
                                                   ("during", applied, removed),
                                                   ("after", removed, end))]
@@ -210,4 +217,6 @@ def _at(timeline: list[Snapshot], moment: float) -> Snapshot:
 
 
 def _fmt(value: float | None) -> str:
-    return "-" if value is None else f"{value:.3g}"
+    if value is None:
+        return "-"
+    return f"{value:.0f}" if abs(value) >= 100 else f"{value:.3g}"
