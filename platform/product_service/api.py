@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from svckit.auth import AdminDep
 from svckit.problems import Problem, problem_responses
 from svckit.types import MAX_ID, Money, json_int, text, text_int
@@ -52,7 +52,9 @@ class ProductPatch(BaseModel):
 
     `stock` sets the available units (absolute); `stock_delta` adds to them (relative, the
     safe way while orders reserve units) and may not leave less than 0 available (409).
-    At most one of the two."""
+    At most one of the two (declared in the schema too, so a generator sends only one)."""
+
+    model_config = ConfigDict(json_schema_extra={"not": {"required": ["stock", "stock_delta"]}})
 
     name: text(1, 200) = Field(default=None)
     description: text(0, 2000) = Field(default=None)

@@ -1,51 +1,8 @@
-"""Who the fuzzer is: fresh users and the admin, as a Web Fuzzing Commons (WFC) auth file.
-
-Schemathesis reads identities from a WFC document. Each entry here logs in through the
-platform's own `POST /api/v1/users/login` (dynamic tokens, refreshed by Schemathesis), so the
-run authenticates exactly like a client does — directly at user-service for runs against a
-service's own port, through the gateway for gateway runs.
-"""
+"""Who the fuzzer is: the WFC identities live in the harness (chaos.fuzz.wfc), shared by the
+suite and `crashcart fuzz`; re-exported here for the suite's modules."""
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from chaos.fuzz.wfc import LOGIN_PATH, Credentials, wfc_login_entry, write_wfc_file
 
-LOGIN_PATH = "/api/v1/users/login"
-
-
-@dataclass(frozen=True, slots=True)
-class Credentials:
-    email: str
-    password: str
-
-
-def wfc_login_entry(name: str, credentials: Credentials, login_url: str) -> dict[str, Any]:
-    """One WFC user that obtains a bearer token from the login endpoint at `login_url`."""
-    return {
-        "name": name,
-        "loginEndpointAuth": {
-            "externalEndpointURL": login_url,
-            "verb": "POST",
-            "contentType": "application/json",
-            "payloadUserPwd": {
-                "username": credentials.email, "usernameField": "email",
-                "password": credentials.password, "passwordField": "password",
-            },
-            "token": {
-                "extractFrom": "body", "extractSelector": "/access_token",
-                "sendIn": "header", "sendName": "Authorization", "sendTemplate": "Bearer {token}",
-            },
-        },
-    }
-
-
-def write_wfc_file(path: Path, identities: dict[str, Credentials], base_url: str) -> Path:
-    """Write the WFC document for `identities`, logging in at `base_url`'s login endpoint."""
-    login_url = base_url.rstrip("/") + LOGIN_PATH
-    document = {"auth": [wfc_login_entry(name, creds, login_url)
-                         for name, creds in identities.items()]}
-    path.write_text(json.dumps(document, indent=2), encoding="utf-8")
-    return path
+__all__ = ["LOGIN_PATH", "Credentials", "wfc_login_entry", "write_wfc_file"]

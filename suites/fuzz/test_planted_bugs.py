@@ -27,7 +27,7 @@ from suites.fuzz.steady import wait_for_steady_state
 
 pytestmark = [pytest.mark.fuzz, pytest.mark.platform, pytest.mark.slow]
 
-CATALOG_HOOKS = "suites.fuzz.hooks_catalog"
+CATALOG_HOOKS = "chaos.fuzz.hooks_catalog"
 
 
 def catalog_ids(gateway_url: str) -> str:

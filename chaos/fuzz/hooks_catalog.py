@@ -4,7 +4,7 @@ A generated `product_id` is a random integer up to 2**53, so nearly every genera
 404 "unknown product" and the stateful phase never gets an order to read back — nor the
 object-level authorization check an order of alice's to replay as bob. Mapping each
 generated id onto the catalog (id modulo its size) keeps the generator's choice but makes it
-name a real product. Loaded with `SCHEMATHESIS_HOOKS=suites.fuzz.hooks_catalog`.
+name a real product. Loaded with `SCHEMATHESIS_HOOKS=chaos.fuzz.hooks_catalog`.
 """
 
 from __future__ import annotations
