@@ -9,6 +9,7 @@ Each call opens and closes its own connection (no state kept between checks).
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -66,7 +67,7 @@ class Sources:
 
     async def _rows(self, database: str, sql: str, args: tuple[Any, ...]) -> list[dict[str, Any]]:
         pg = self.topology.postgres
-        conn = await asyncpg.connect(pg.url(database, host=pg.host, port=pg.port), timeout=10)
+        conn = await connect_direct(pg.url(database, host=pg.host, port=pg.port))
         try:
             return [dict(r) for r in await conn.fetch(sql, *args, timeout=20)]
         except asyncpg.UndefinedTableError as exc:
@@ -130,6 +131,18 @@ class Sources:
             return found
         finally:
             await connection.close()
+
+
+async def connect_direct(url: str, *, patience_s: float = 20.0) -> asyncpg.Connection:
+    """Connect, waiting out a full server ("too many clients": a shared, busy PostgreSQL)."""
+    deadline = time.monotonic() + patience_s
+    while True:
+        try:
+            return await asyncpg.connect(url, timeout=10)
+        except asyncpg.TooManyConnectionsError:
+            if time.monotonic() >= deadline:
+                raise
+            await asyncio.sleep(0.5)
 
 
 def _queued(queue: str, message: aio_pika.abc.AbstractIncomingMessage) -> QueuedMessage:

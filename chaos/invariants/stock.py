@@ -8,14 +8,14 @@ from chaos.invariants.base import CheckContext, register
 
 CONSERVATION_SQL = """
 SELECT p.id, p.sku, p.stock, p.reserved, p.sold,
-       coalesce((SELECT sum(delta) FROM stock_adjustments a WHERE a.product_id = p.id), 0)
-           AS adjusted,
+       coalesce((SELECT sum(delta) FROM stock_adjustments a WHERE a.product_id = p.id),
+                0)::bigint AS adjusted,
        coalesce((SELECT sum(i.quantity) FROM reservation_items i JOIN reservations r
-                 USING (order_id) WHERE i.product_id = p.id AND r.state = 'RESERVED'), 0)
-           AS held,
+                 USING (order_id) WHERE i.product_id = p.id AND r.state = 'RESERVED'),
+                0)::bigint AS held,
        coalesce((SELECT sum(i.quantity) FROM reservation_items i JOIN reservations r
-                 USING (order_id) WHERE i.product_id = p.id AND r.state = 'COMMITTED'), 0)
-           AS committed
+                 USING (order_id) WHERE i.product_id = p.id AND r.state = 'COMMITTED'),
+                0)::bigint AS committed
 FROM products p
 WHERE $1::bigint[] IS NULL OR p.id = ANY($1::bigint[])
 ORDER BY p.id
