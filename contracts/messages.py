@@ -176,7 +176,8 @@ def saga_databases(topology: Topology, services: tuple[str, ...] = ("product", "
             database = _database(topology, service)
             loop.run_until_complete(_fresh(topology, database))
             url = pg.url(database, host=pg.host, port=pg.port)
-            settings = ServiceSettings(service_name=service, database_url=url)  # type: ignore[arg-type]
+            settings = ServiceSettings(service_name=service, database_url=url,  # type: ignore[arg-type]
+                                       db_pool_max=2)
             pool = loop.run_until_complete(create_pool(settings))
             dbs.pools[service] = pool
             loop.run_until_complete(migrate(pool, f"{service}_service"))

@@ -82,6 +82,7 @@ def provider_env(topology: Topology, provider: str, *, deps: Mapping[str, str],
         "CONTRACT_STATE_HANDLERS": ",".join(modules),
         "USER_CACHE_TTL_S": "0",
         "HTTP_ATTEMPTS": "1",
+        "DB_POOL_MAX": "3",  # the shared PostgreSQL has few connections to spare
         "PYTHONUNBUFFERED": "1",
     })
     for name, url in deps.items():

@@ -9,7 +9,10 @@ interaction at all is a failure.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -67,9 +70,23 @@ def _mismatch_text(raw: dict[str, Any]) -> str:
     return f"[{kind}] {path}: {text}".replace("  ", " ")
 
 
+@contextmanager
+def _stdout_silenced() -> Iterator[None]:
+    """The FFI prints its report straight to fd 1 (P10); the CLI prints its own lines."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 1)
+            yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
 def verify_provider(provider: str, folder: Path, *, url: str | None = None,
                     messages: MessageProducer | None = None,
-                    state_url: str | None = None) -> VerificationReport:
+                    state_url: str | None = None, quiet: bool = False) -> VerificationReport:
     """Verify every pact in ``folder`` whose provider is ``provider``.
 
     ``url``: the provider's HTTP base URL (HTTP interactions; its contract-mode state endpoint
@@ -92,7 +109,8 @@ def verify_provider(provider: str, folder: Path, *, url: str | None = None,
         verifier.add_source(str(path))
     verifier.set_coloured_output(enabled=False).set_request_timeout(15_000)
     try:
-        verifier.verify()
+        with _stdout_silenced() if quiet else nullcontext():
+            verifier.verify()
     except RuntimeError:
         pass  # the details are in results (P10)
     results = verifier.results
