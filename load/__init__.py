@@ -3,7 +3,8 @@
 (``engine``), load under faults (``under_fault``) and benchmarks (``benchmarks``);
 ``locustfile.py`` is the entry point of the ``locust`` command and its web UI.
 
-Importing this package before Locust sets ``LOCUST_SKIP_MONKEY_PATCH=1``: Locust would
+Importing this package imports Locust with ``LOCUST_SKIP_MONKEY_PATCH=1`` (then restores
+the variable, so child processes such as a ``locust`` command patch as usual): Locust would
 otherwise gevent-patch threading and sockets of the whole process (pytest, the CLI) on
 import. The journeys need no patching: FastHttpUser's geventhttpclient is gevent-native.
 The ``locust`` command imports Locust first and patches as usual.
@@ -15,4 +16,12 @@ import os as _os
 import sys as _sys
 
 if "locust" not in _sys.modules:
-    _os.environ.setdefault("LOCUST_SKIP_MONKEY_PATCH", "1")
+    _previous = _os.environ.get("LOCUST_SKIP_MONKEY_PATCH")
+    _os.environ["LOCUST_SKIP_MONKEY_PATCH"] = "1"
+    try:
+        import locust  # noqa: F401
+    finally:
+        if _previous is None:
+            del _os.environ["LOCUST_SKIP_MONKEY_PATCH"]
+        else:
+            _os.environ["LOCUST_SKIP_MONKEY_PATCH"] = _previous
