@@ -27,8 +27,21 @@ def amqp_url(topology: Topology) -> str:
     return rabbit.url(host=rabbit.host, port=rabbit.port)
 
 
+async def _connect(url: str, wait_s: float = 15.0) -> asyncpg.Connection:
+    """Connect; a server momentarily at max_connections (shared by every instance on the
+    machine) is waited for a little instead of failing the test."""
+    deadline = asyncio.get_running_loop().time() + wait_s
+    while True:
+        try:
+            return await asyncpg.connect(url, timeout=10)
+        except asyncpg.TooManyConnectionsError:
+            if asyncio.get_running_loop().time() >= deadline:
+                raise
+            await asyncio.sleep(0.5)
+
+
 async def _run(url: str, sql: str, args: tuple[Any, ...]) -> list[asyncpg.Record]:
-    conn = await asyncpg.connect(url, timeout=10)
+    conn = await _connect(url)
     try:
         return list(await conn.fetch(sql, *args, timeout=30))
     finally:
