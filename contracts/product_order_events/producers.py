@@ -28,7 +28,13 @@ def _payment_failed(params: dict[str, Any]) -> Produced:
     return events.payment_outcome(int(params["order_id"]), int(params["user_id"]), False)
 
 
+def _expired(params: dict[str, Any]) -> Produced:
+    return events.ORDER_EXPIRED, events.order_expired(
+        int(params["order_id"]), int(params["user_id"]), Decimal(str(params["amount"])), "EUR")
+
+
 PRODUCERS = {
+    "an order.expired event": _expired,
     "an order.created event": _order_created,
     "an order.paid event": _paid,
     "an order.payment_failed event": _payment_failed,

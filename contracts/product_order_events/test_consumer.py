@@ -97,3 +97,32 @@ def test_order_payment_failed_releases_the_reservation(pact_factory: PactFactory
     pact.verify(saga_dbs.handler("product"), "Async")
     assert _reservation(saga_dbs, 9103) == "RELEASED"
     assert _stock(saga_dbs, 4213) == 5
+
+
+EXPIRED = "order {order_id} of user {user_id} passed its deadline ({amount})"
+
+
+def order_expired_body(order_id: int) -> dict[str, object]:
+    return {"order_id": match.int(order_id), "user_id": match.int(7001),
+            "amount": match.regex("39.98", regex=MONEY),
+            "currency": match.regex("EUR", regex=CURRENCY)}
+
+
+def test_order_expired_tombstones_an_unreserved_order(pact_factory: PactFactory,
+                                                      saga_dbs: SagaDatabases) -> None:
+    """Compensation: an order that expired before its reservation takes nothing later."""
+    from svckit.consumer import Event
+
+    pact = pact_factory(PRODUCT, ORDER)
+    (pact.upon_receiving("an order.expired event", "Async")
+         .given(EXPIRED, {"order_id": 9104, "user_id": 7001, "amount": "39.98"})
+         .with_body(order_expired_body(9104), content_type="application/json")
+         .with_metadata(metadata("order.expired", 9104)))
+    pact.verify(saga_dbs.handler("product"), "Async")
+    assert _reservation(saga_dbs, 9104) == "EXPIRED"
+    seed_product(saga_dbs, 4214, stock=5)
+    saga_dbs.deliver("product", Event("late-9104", "order.created", {
+        "order_id": 9104, "user_id": 7001,
+        "items": [{"product_id": 4214, "quantity": 2, "unit_price": "19.99"}],
+        "amount": "39.98", "currency": "EUR", "payment_token": "tok_visa"}, 1))
+    assert _stock(saga_dbs, 4214) == 5 and _reservation(saga_dbs, 9104) == "EXPIRED"

@@ -1,0 +1,2 @@
+"""payment-service (consumer) <- order-service (publisher): order.expired (compensation),
+consumed from ``payment.saga``."""
