@@ -57,15 +57,16 @@ def close_consumer_channels(vhost: str, connection_name: str) -> int:
         raise RabbitCtlError(f"unexpected rabbitmqctl eval output: {out!r}") from None
 
 
-def consumer_channels(vhost: str, connection_name: str) -> int:
-    """How many channels of the named connection consume right now."""
+def consumer_channels(vhost: str, connection_name: str) -> list[str]:
+    """The broker-side ids (Erlang pids) of the named connection's consuming channels."""
     expr = (
-        "length([P || P <- rabbit_channel:list(), "
+        "[list_to_binary(pid_to_list(P)) || P <- rabbit_channel:list(), "
         "[{vhost, V}, {consumer_count, C}, {connection, Conn}] <- "
         "[rabbit_channel:info(P, [vhost, consumer_count, connection])], "
         f"V =:= {_erl_binary(vhost)}, C > 0, "
         "proplists:get_value(<<\"connection_name\">>, [{K, Val} || {K, _, Val} <- "
         "proplists:get_value(client_properties, "
         "rabbit_networking:connection_info(Conn, [client_properties]))]) =:= "
-        f"{_erl_binary(connection_name)}]).")
-    return int(rabbitmqctl("eval", expr).splitlines()[-1])
+        f"{_erl_binary(connection_name)}].")
+    out = rabbitmqctl("eval", expr)
+    return [part.strip(' <>"[]\n') for part in out.split(",") if "." in part]
