@@ -14,6 +14,7 @@ from chaos.experiments import (
     ExperimentError,
     Phase,
     Rollback,
+    SteadyState,
     Workload,
     load_experiment,
 )
