@@ -32,3 +32,14 @@ def steady_platform(running_platform: Any) -> Any:
     """The running platform once no fault is injected and every service is ready."""
     wait_for_steady_state(running_platform)
     return running_platform
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """`campaign` runs of this suite (the fault matrix) only when `-m` asks for them."""
+    if "campaign" in (config.getoption("markexpr") or ""):
+        return
+    here = str(config.rootpath / "suites" / "fuzz")
+    kept = [i for i in items if not (i.get_closest_marker("campaign") and str(i.path).startswith(here))]
+    if len(kept) != len(items):
+        config.hook.pytest_deselected(items=[i for i in items if i not in kept])
+        items[:] = kept
