@@ -39,9 +39,14 @@ JOURNEY_WEIGHTS: dict[str, int] = {
 """Journey → task weight (registration and login happen once per shopper, in on_start)."""
 
 
-class Shopper(FastHttpUser):
-    """A buyer on the storefront: the weighted mix of every journey."""
+class StorefrontUser(FastHttpUser):
+    """What every buyer has: an account, this run's catalog, and the checkout steps.
 
+    No tasks here: Locust adds a subclass's tasks to its bases' tasks, so each journey mix
+    derives from this class, never from another mix.
+    """
+
+    abstract = True
     wait_time = between(0.2, 1.0)
     network_timeout = 10.0
     connection_timeout = 5.0
@@ -55,6 +60,26 @@ class Shopper(FastHttpUser):
         self.session = BuyerSession(self.client, new_buyer())
         self.recent_order_ids: list[int] = []
         self.session.ensure()
+
+    def checkout_approved(self) -> None:
+        self._checkout(self.catalog.plenty_id, 1, APPROVED_TOKEN, expected="PAID")
+
+    def _checkout(self, product_id: int, quantity: int, payment_token: str, *,
+                  expected: str) -> None:
+        if not self.session.ensure():
+            return
+        order = self.session.place_order([{"product_id": product_id, "quantity": quantity}],
+                                         payment_token)
+        if order is None:
+            return
+        accepted_at = time.monotonic()
+        self.recent_order_ids = [int(order["id"]), *self.recent_order_ids[:4]]
+        self.session.follow_order(order, accepted_at, expected, timeout_s=self.saga_timeout_s,
+                                  poll_interval_s=self.poll_interval_s)
+
+
+class Shopper(StorefrontUser):
+    """A buyer on the storefront: the weighted mix of every journey."""
 
     # ---- catalog ---------------------------------------------------------------------------
     @task(JOURNEY_WEIGHTS["browse_catalog"])
@@ -79,7 +104,7 @@ class Shopper(FastHttpUser):
     # ---- checkouts -------------------------------------------------------------------------
     @task(JOURNEY_WEIGHTS["checkout_approved"])
     def checkout_approved(self) -> None:
-        self._checkout(self.catalog.plenty_id, 1, APPROVED_TOKEN, expected="PAID")
+        super().checkout_approved()
 
     @task(JOURNEY_WEIGHTS["checkout_declined"])
     def checkout_declined(self) -> None:
@@ -89,19 +114,6 @@ class Shopper(FastHttpUser):
     def checkout_beyond_stock(self) -> None:
         self._checkout(self.catalog.scarce_id, BEYOND_STOCK_QUANTITY, APPROVED_TOKEN,
                        expected="REJECTED")
-
-    def _checkout(self, product_id: int, quantity: int, payment_token: str, *,
-                  expected: str) -> None:
-        if not self.session.ensure():
-            return
-        order = self.session.place_order([{"product_id": product_id, "quantity": quantity}],
-                                         payment_token)
-        if order is None:
-            return
-        accepted_at = time.monotonic()
-        self.recent_order_ids = [int(order["id"]), *self.recent_order_ids[:4]]
-        self.session.follow_order(order, accepted_at, expected, timeout_s=self.saga_timeout_s,
-                                  poll_interval_s=self.poll_interval_s)
 
     # ---- account ---------------------------------------------------------------------------
     @task(JOURNEY_WEIGHTS["my_orders_and_payments"])
@@ -115,11 +127,14 @@ class Shopper(FastHttpUser):
                                   "/api/v1/payments?order_id=")
 
 
-class CheckoutBuyer(Shopper):
+class CheckoutBuyer(StorefrontUser):
     """Only approved checkouts, back to back: the capacity and benchmark load (checkouts/s)."""
 
     wait_time = constant(0)
-    tasks = [Shopper.checkout_approved]
+
+    @task
+    def checkout(self) -> None:
+        self.checkout_approved()
 
 
 def _items(response: Any) -> list[dict[str, Any]]:

@@ -14,34 +14,44 @@ Two measurements in one run:
 2. Completed checkouts per second: N concurrent buyers each place an order (``tok_visa``)
    and poll it until it is PAID; bounded by a checkout count and a wall-clock limit.
 
-Client: one process of greenlets on ``geventhttpclient`` (the engine of Locust's
-FastHttpUser, so already in the dependency tree) with one keep-alive pool per target sized
-to the concurrency. On a 2-core machine every client cycle is taken from the platform:
-measured here, httpx's async client spent ~1.4 ms of CPU per request (60 % of a core at
-~420 req/s, enough to make the client the bottleneck), geventhttpclient ~0.12 ms. The
-client's own CPU share is printed with every figure so its cost stays visible.
+Load engine: Locust's, as a library (one load engine in the project): each round is a fresh
+Environment and local runner with ``concurrency`` FastHttpUsers (geventhttpclient, cheap
+on CPU) that stop after the round's request count; checkouts are approved checkouts of
+``load.journeys``' StorefrontUser. Latencies come from Locust's request event at full precision (its statistics
+round to whole milliseconds, too coarse for ~1 ms reads). On a 2-core machine every client
+cycle is taken from the platform, so the client's own CPU share is printed with every figure.
 """
 from __future__ import annotations
 
 import argparse
+import asyncio
+import json
 import os
 import platform
 import statistics
 import time
-import uuid
+import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from typing import Any
 
 import gevent
-from gevent.pool import Pool
+from locust import FastHttpUser, User, constant, task
+from locust.env import Environment
+from locust.event import Events
+from locust.exception import StopUser
 
-from chaos.topology import load_topology
+from chaos.topology import Topology, load_topology
 from load.benchmarks import service_timings
-from load.benchmarks.client import Api, percentile
+from load.benchmarks.stats import percentile
+from load.data import prepare_catalog
+from load.journeys import StorefrontUser
+from load.run_context import set_catalog
+from load.session import SAGA, saga_entry
 
-TERMINAL = {"PAID", "PAYMENT_FAILED", "REJECTED"}
 GATEWAY, PROXY, DIRECT = "gateway + mesh", "mesh proxy only", "direct"
-PASSWORD = "bench-password-123"
+PAID_ENTRY = f"{SAGA} {saga_entry('PAID')}"
+ORDERS_ENTRY = "POST /api/v1/orders"
 
 
 # ---- results -----------------------------------------------------------------------------
@@ -86,34 +96,85 @@ class CheckoutResult:
         return self.completed / self.seconds if self.seconds else 0.0
 
 
-# ---- read path: gateway vs direct ----------------------------------------------------------
-def timed_batch(api: Api, target: str, path: str, *, requests: int, concurrency: int,
-                max_seconds: float) -> RoundResult:
-    """`requests` GETs of `path` from `concurrency` greenlets (stops early at `max_seconds`)."""
-    latencies: list[float] = []
-    errors = 0
-    issued = 0
+# ---- the engine: one Locust run per batch ---------------------------------------------------
+@dataclass(slots=True)
+class Recorder:
+    """Every request of a batch at full precision, from Locust's request event."""
+
+    latencies_s: dict[str, list[float]] = field(default_factory=dict)
+    errors: dict[str, int] = field(default_factory=dict)
+    first_start: float = float("inf")
+    first_order_start: float | None = None
+    last_end: float = 0.0
+
+    def __call__(self, request_type: str, name: str, response_time: float,
+                 exception: BaseException | None = None, start_time: float | None = None,
+                 **_: Any) -> None:
+        key = f"{request_type} {name}"
+        self.latencies_s.setdefault(key, []).append(response_time / 1000)
+        self.errors[key] = self.errors.get(key, 0) + (exception is not None)
+        now = time.time()
+        self.first_start = min(self.first_start, start_time or now)
+        if key == ORDERS_ENTRY and self.first_order_start is None:
+            self.first_order_start = start_time or now
+        self.last_end = max(self.last_end, now)
+
+    @property
+    def seconds(self) -> float:
+        return max(0.0, self.last_end - self.first_start)
+
+
+def locust_batch(user_class: type[User], host: str, *, users: int, max_seconds: float,
+                 done: Callable[[Recorder], bool],
+                 prepare: Callable[[Environment], None] | None = None
+                 ) -> tuple[Recorder, float]:
+    """Run ``users`` of ``user_class`` (a fresh Environment and Events) until
+    ``done(recorder)`` or ``max_seconds``. Returns the recorder and the client CPU seconds."""
+    environment = Environment(user_classes=[user_class], events=Events(), host=host)
+    if prepare is not None:
+        prepare(environment)
+    recorder = Recorder()
+    environment.events.request.add_listener(recorder)
+    runner = environment.create_local_runner()
+    cpu0 = time.process_time()
     deadline = time.monotonic() + max_seconds
+    runner.start(users, spawn_rate=max(users, 1))
+    try:
+        while time.monotonic() < deadline and not done(recorder):
+            gevent.sleep(0.02)
+    finally:
+        runner.quit()
+    return recorder, time.process_time() - cpu0
 
-    def worker() -> None:
-        nonlocal errors, issued
-        while issued < requests and time.monotonic() < deadline:
-            issued += 1
-            started = time.perf_counter()
-            try:
-                ok = api.request("GET", path)[0] == 200
-            except Exception:  # noqa: BLE001 - any failure is an error of this round
-                ok = False
-            latencies.append(time.perf_counter() - started)
-            errors += not ok
 
-    pool = Pool(concurrency)
-    cpu0, wall0 = time.process_time(), time.perf_counter()
-    for _ in range(concurrency):
-        pool.spawn(worker)
-    pool.join()
-    wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
-    return RoundResult(target, len(latencies), errors, wall, latencies, cpu)
+class _Reader(FastHttpUser):
+    """GETs one path back to back; the class attribute ``budget`` bounds the batch."""
+
+    abstract = True
+    wait_time = constant(0)
+    path = "/"
+    budget: list[int] = [0]
+
+    @task
+    def read(self) -> None:
+        if self.budget[0] <= 0:
+            raise StopUser()
+        self.budget[0] -= 1
+        self.client.get(self.path, name="read")
+
+
+# ---- read path: gateway vs direct ----------------------------------------------------------
+def timed_batch(url: str, target: str, path: str, *, requests: int, concurrency: int,
+                max_seconds: float) -> RoundResult:
+    """`requests` GETs of `path` from `concurrency` Locust users (stops early at `max_seconds`)."""
+    reader = type("Reader", (_Reader,), {"abstract": False, "path": path, "budget": [requests],
+                                         "concurrency": concurrency})
+    recorder, cpu = locust_batch(reader, url, users=concurrency, max_seconds=max_seconds,
+                                    done=lambda r: len(r.latencies_s.get("GET read", []))
+                                    >= requests)
+    latencies = recorder.latencies_s.get("GET read", [])
+    return RoundResult(target, len(latencies), recorder.errors.get("GET read", 0),
+                       recorder.seconds, latencies, cpu)
 
 
 def compare_read_path(targets: dict[str, str], product_id: int, *, rounds: int,
@@ -121,103 +182,86 @@ def compare_read_path(targets: dict[str, str], product_id: int, *, rounds: int,
                       max_seconds: float) -> dict[str, list[RoundResult]]:
     """Interleaved rounds over `targets` (name -> base URL); round i starts at target i."""
     path = f"/api/v1/products/{product_id}"
-    clients = {name: Api(url, concurrency=concurrency) for name, url in targets.items()}
-    results: dict[str, list[RoundResult]] = {name: [] for name in clients}
-    try:
-        for name, api in clients.items():  # warm-up: connections, caches, lazy imports
-            timed_batch(api, name, path, requests=min(300, requests),
-                        concurrency=concurrency, max_seconds=max_seconds)
-        order = list(clients)
-        for index in range(rounds):
-            shift = index % len(order)
-            for name in order[shift:] + order[:shift]:
-                result = timed_batch(clients[name], name, path, requests=requests,
-                                     concurrency=concurrency, max_seconds=max_seconds)
-                results[name].append(result)
-                if result.errors > result.requests // 10:
-                    raise SystemExit(f"{name}: {result.errors}/{result.requests} requests "
-                                     f"failed; is the platform still up? (figures discarded)")
-                print(f"  round {index + 1}/{rounds} {name:<15} {result.rps:8.1f} req/s  "
-                      f"p50 {result.percentile(50) * 1e3:6.1f} ms  "
-                      f"p99 {result.percentile(99) * 1e3:6.1f} ms  errors {result.errors}  "
-                      f"client CPU {result.client_cpu_percent:3.0f}%", flush=True)
-    finally:
-        for api in clients.values():
-            api.close()
+    results: dict[str, list[RoundResult]] = {name: [] for name in targets}
+    for name, url in targets.items():  # warm-up: connections, caches, lazy imports
+        timed_batch(url, name, path, requests=min(300, requests), concurrency=concurrency,
+                    max_seconds=max_seconds)
+    order = list(targets)
+    for index in range(rounds):
+        shift = index % len(order)
+        for name in order[shift:] + order[:shift]:
+            result = timed_batch(targets[name], name, path, requests=requests,
+                                 concurrency=concurrency, max_seconds=max_seconds)
+            results[name].append(result)
+            if result.errors > result.requests // 10:
+                raise SystemExit(f"{name}: {result.errors}/{result.requests} requests "
+                                 f"failed; is the platform still up? (figures discarded)")
+            print(f"  round {index + 1}/{rounds} {name:<15} {result.rps:8.1f} req/s  "
+                  f"p50 {result.percentile(50) * 1e3:6.2f} ms  "
+                  f"p99 {result.percentile(99) * 1e3:6.2f} ms  errors {result.errors}  "
+                  f"client CPU {result.client_cpu_percent:3.0f}%", flush=True)
     return results
 
 
 # ---- write path: checkouts -----------------------------------------------------------------
-def new_buyer(api: Api) -> dict[str, str]:
-    email = f"bench-{uuid.uuid4().hex[:12]}@example.com"
-    api.json("POST", "/api/v1/users", 201,
-             body={"email": email, "password": PASSWORD, "name": "Bench Buyer"})
-    token = api.json("POST", "/api/v1/users/login", 200,
-                     body={"email": email, "password": PASSWORD})
-    return {"Authorization": f"Bearer {token['access_token']}"}
+class _Buyer(StorefrontUser):
+    """Approved checkouts back to back (as CheckoutBuyer), bounded by the class attribute
+    ``budget`` (orders left to place)."""
 
+    abstract = True
+    wait_time = constant(0)
+    budget: list[int] = [0]
 
-def bench_product(api: Api, stock: int) -> int:
-    """An admin-created product with enough stock that no benchmark order is rejected."""
-    settings = load_topology().settings
-    email = os.environ.get("ADMIN_EMAIL") or settings.admin_email
-    password = os.environ.get("ADMIN_PASSWORD") or settings.admin_password
-    token = api.json("POST", "/api/v1/users/login", 200,
-                     body={"email": email, "password": password})
-    product = api.json(
-        "POST", "/api/v1/products", 201,
-        body={"sku": f"BENCH-{uuid.uuid4().hex[:10]}", "name": "Benchmark widget",
-              "description": "checkout benchmark", "price": "9.99", "stock": stock},
-        headers={"Authorization": f"Bearer {token['access_token']}"})
-    return int(product["id"])
+    @task
+    def checkout(self) -> None:
+        if self.budget[0] <= 0:
+            raise StopUser()
+        self.budget[0] -= 1
+        self.checkout_approved()
 
 
 def checkout_throughput(gateway_url: str, *, buyers: int, checkouts: int, max_seconds: float,
-                        poll_interval_s: float) -> CheckoutResult:
-    """`buyers` greenlets each loop: place an order, poll it to a terminal state."""
+                        poll_interval_s: float, topology: Topology) -> CheckoutResult:
+    """`buyers` CheckoutBuyers (register and log in first), each: order, poll to terminal,
+    until `checkouts` orders are placed and followed (or `max_seconds`)."""
+    catalog = prepare_catalog(gateway_url)
+    buyer = type("BenchBuyer", (_Buyer,), {"abstract": False, "budget": [checkouts],
+                                           "poll_interval_s": poll_interval_s})
+    recorder, _ = locust_batch(
+        buyer, gateway_url, users=buyers, max_seconds=max_seconds,
+        done=lambda r: sum(len(v) for k, v in r.latencies_s.items() if k.startswith(SAGA))
+        + r.errors.get(ORDERS_ENTRY, 0) >= checkouts,
+        prepare=lambda environment: set_catalog(environment, catalog))
     result = CheckoutResult()
-    api = Api(gateway_url, concurrency=buyers)
-    try:
-        product_id = bench_product(api, stock=checkouts * 2 + 1000)
-        auths = [new_buyer(api) for _ in range(buyers)]
-        started_orders = 0
-        deadline = time.monotonic() + max_seconds
-
-        def buyer(auth: dict[str, str]) -> None:
-            nonlocal started_orders
-            while started_orders < checkouts and time.monotonic() < deadline:
-                started_orders += 1
-                began = time.perf_counter()
-                try:
-                    order = api.json(
-                        "POST", "/api/v1/orders", 202,
-                        body={"items": [{"product_id": product_id, "quantity": 1}],
-                              "payment_token": "tok_visa"},
-                        headers={**auth, "Idempotency-Key": uuid.uuid4().hex})
-                    result.accept_s.append(time.perf_counter() - began)
-                    while order["status"] not in TERMINAL and time.monotonic() < deadline + 30:
-                        gevent.sleep(poll_interval_s)
-                        order = api.json("GET", f"/api/v1/orders/{order['id']}", 200,
-                                         headers=auth)
-                except Exception as exc:  # noqa: BLE001 - counted and shown, run goes on
-                    result.errors += 1
-                    print(f"  checkout error: {exc}", flush=True)
-                    continue
-                if order["status"] == "PAID":
-                    result.completed += 1
-                    result.latencies_s.append(time.perf_counter() - began)
-                    result.saga_s.append((datetime.fromisoformat(order["updated_at"])
-                                          - datetime.fromisoformat(order["created_at"]))
-                                         .total_seconds())
-                else:
-                    result.not_paid += 1
-
-        wall0 = time.perf_counter()
-        gevent.joinall([gevent.spawn(buyer, auth) for auth in auths])
-        result.seconds = time.perf_counter() - wall0
-    finally:
-        api.close()
+    paid = recorder.latencies_s.get(PAID_ENTRY, [])
+    result.not_paid = recorder.errors.get(PAID_ENTRY, 0)
+    result.completed = len(paid) - result.not_paid
+    result.errors = recorder.errors.get(ORDERS_ENTRY, 0)
+    result.latencies_s = paid
+    result.accept_s = recorder.latencies_s.get(ORDERS_ENTRY, [])
+    # timed from the first order placed (registration and login are not the benchmark)
+    first_order = recorder.first_order_start or recorder.first_start
+    result.seconds = max(1e-9, recorder.last_end - first_order)
+    result.saga_s = asyncio.run(_saga_seconds(topology, catalog.plenty_id))
     return result
+
+
+async def _saga_seconds(topology: Topology, product_id: int) -> list[float]:
+    """Server view of the saga: updated_at - created_at of the run's PAID orders."""
+    import asyncpg
+
+    pg = topology.postgres
+    connection = await asyncpg.connect(host=pg.host, port=pg.port, user=pg.user,
+                                       password=pg.password or None,
+                                       database=topology.service("order").database)
+    try:
+        rows = await connection.fetch(
+            "SELECT extract(epoch FROM o.updated_at - o.created_at) AS s FROM orders o "
+            "WHERE o.status = 'PAID' AND o.id IN (SELECT order_id FROM order_items "
+            "WHERE product_id = $1)", product_id)
+    finally:
+        await connection.close()
+    return [float(r["s"]) for r in rows]
 
 
 # ---- machine and report --------------------------------------------------------------------
@@ -276,11 +320,8 @@ def checkout_table(result: CheckoutResult, buyers: int) -> str:
 
 
 def first_product_id(gateway_url: str) -> int:
-    api = Api(gateway_url, concurrency=1)
-    try:
-        page = api.json("GET", "/api/v1/products?limit=1", 200)
-    finally:
-        api.close()
+    with urllib.request.urlopen(f"{gateway_url}/api/v1/products?limit=1", timeout=10) as answer:
+        page = json.load(answer)
     if not page["items"]:
         raise SystemExit("the catalog is empty; is the platform up and seeded?")
     return int(page["items"][0]["id"])
@@ -339,7 +380,8 @@ def main(argv: list[str] | None = None) -> None:
     before = service_timings.snapshot(args.service_urls)
     checkouts = checkout_throughput(args.gateway_url, buyers=args.buyers,
                                     checkouts=args.checkouts, max_seconds=args.checkout_seconds,
-                                    poll_interval_s=args.poll_interval)
+                                    poll_interval_s=args.poll_interval,
+                                    topology=load_topology())
     client_cpu = 100 * (time.process_time() - cpu0) / max(checkouts.seconds, 1e-9)
     after = service_timings.snapshot(args.service_urls)
     print("\n" + checkout_table(checkouts, args.buyers))
