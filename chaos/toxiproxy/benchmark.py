@@ -3,10 +3,14 @@
 Run ``python -m chaos.toxiproxy.benchmark`` (``--help`` for sizes). Not a test. Three
 processes, so the proxy does not share a GIL with either end: the upstream (echo,
 source and sink ports; ``--upstream`` mode of this module), the embedded server
-(``python -m chaos.toxiproxy``), and this process as client. Each figure is the
-median of ``--repeat`` runs. Reported: bulk MB/s in both directions, small
-request/response round trips (p50/p99, and the difference = latency added per hop),
-and N concurrent connections through one proxy (all must echo; wall time).
+(``python -m chaos.toxiproxy``), and this process as client. Direct and proxied runs
+alternate (direct, proxied, direct, ...) so that load from other processes on a shared
+machine hits both alike; each figure is the median of ``--repeat`` runs, and the bulk
+ratio is the median of the per-pair ratios. Reported: bulk MB/s in both directions, the
+proxy process's CPU seconds per GB forwarded (robust to noise: a busy machine slows the
+transfer, not the proxy's work per byte), small request/response round trips (p50/p99,
+and the difference = latency added per hop), and N concurrent connections through one
+proxy (all must echo; wall time).
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from .runner import start_subprocess
+from .splice import ENV_DISABLE
 
 MB = 1_000_000
 
@@ -136,10 +141,17 @@ class Row:
     direct: float
     proxied: float
     unit: str
+    ratio: float | None = None
+    """Median of per-pair proxied/direct ratios (bulk rows)."""
 
 
-def median_of(repeat: int, measure: Callable[[], float]) -> float:
-    return statistics.median(measure() for _ in range(repeat))
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process ``pid`` so far (Linux /proc), 0.0 elsewhere."""
+    try:
+        fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()  # noqa: SIM115
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def percentile(samples: list[float], fraction: float) -> float:
@@ -156,12 +168,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--upstream", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--server-arg", action="append", default=[], help="extra flag for the server")
+    parser.add_argument("--no-splice", action="store_true",
+                        help=f"run the server with {ENV_DISABLE}=1 (plain asyncio path, for A/B runs)")
     args = parser.parse_args(argv)
     bulk = args.bulk_mb * MB
     if args.upstream:
         asyncio.run(_upstream(bulk))
         return 0
 
+    if args.no_splice:
+        os.environ[ENV_DISABLE] = "1"  # inherited by the server subprocess only
     upstream = subprocess.Popen([sys.executable, "-m", "chaos.toxiproxy.benchmark", "--upstream",
                                  "--bulk-mb", str(args.bulk_mb)], stdout=subprocess.PIPE)
     try:
@@ -174,7 +190,9 @@ def main(argv: list[str] | None = None) -> int:
                 request = urllib.request.Request(f"{server.url}/proxies", data=body.encode(), method="POST")
                 with urllib.request.urlopen(request) as response:
                     proxied[name] = int(json.loads(response.read())["listen"].rsplit(":", 1)[1])
-            rows = run_all(args, bulk, {"echo": echo_port, "source": source_port, "sink": sink_port}, proxied)
+            assert server.pid is not None
+            rows = run_all(args, bulk, {"echo": echo_port, "source": source_port, "sink": sink_port}, proxied,
+                           server.pid)
     finally:
         upstream.terminate()
         upstream.wait(5)
@@ -182,21 +200,36 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def run_all(args: argparse.Namespace, bulk: int, direct: dict[str, int], proxied: dict[str, int]) -> list[Row]:
-    rows = [
-        Row("bulk downstream (server→client)", median_of(args.repeat, lambda: bulk_down(direct["source"])),
-            median_of(args.repeat, lambda: bulk_down(proxied["source"])), "MB/s"),
-        Row("bulk upstream (client→server)", median_of(args.repeat, lambda: bulk_up(direct["sink"], bulk)),
-            median_of(args.repeat, lambda: bulk_up(proxied["sink"], bulk)), "MB/s"),
+def run_all(args: argparse.Namespace, bulk: int, direct: dict[str, int], proxied: dict[str, int],
+            server_pid: int) -> list[Row]:
+    rows = []
+    cpu_used = 0.0
+    bulk_runs: list[tuple[str, Callable[[int], float], str]] = [
+        ("bulk downstream (server→client)", bulk_down, "source"),
+        ("bulk upstream (client→server)", lambda port: bulk_up(port, bulk), "sink"),
     ]
-    direct_rtt = [round_trips(direct["echo"], args.round_trips) for _ in range(args.repeat)]
-    proxied_rtt = [round_trips(proxied["echo"], args.round_trips) for _ in range(args.repeat)]
+    for name, measure, key in bulk_runs:
+        plain: list[float] = []
+        via: list[float] = []
+        for _ in range(args.repeat):
+            plain.append(measure(direct[key]))
+            before = cpu_seconds(server_pid)
+            via.append(measure(proxied[key]))
+            cpu_used += cpu_seconds(server_pid) - before
+        rows.append(Row(name, statistics.median(plain), statistics.median(via), "MB/s",
+                        statistics.median(v / d for d, v in zip(plain, via, strict=True))))
+    forwarded_gb = 2 * args.repeat * (bulk - bulk % 262144) / 1e9
+    rows.append(Row("proxy CPU per GB forwarded (bulk runs)", 0.0, cpu_used / forwarded_gb, "s/GB"))
+    rtt = [(round_trips(direct["echo"], args.round_trips), round_trips(proxied["echo"], args.round_trips))
+           for _ in range(args.repeat)]
+    direct_rtt, proxied_rtt = [d for d, _ in rtt], [p for _, p in rtt]
     for label, fraction in (("p50", 0.5), ("p99", 0.99)):
         rows.append(Row(f"64 B round trip {label}",
                         statistics.median(percentile(s, fraction) for s in direct_rtt),
                         statistics.median(percentile(s, fraction) for s in proxied_rtt), "ms"))
-    conc_direct = [concurrent(direct["echo"], args.connections) for _ in range(args.repeat)]
-    conc_proxied = [concurrent(proxied["echo"], args.connections) for _ in range(args.repeat)]
+    conc = [(concurrent(direct["echo"], args.connections), concurrent(proxied["echo"], args.connections))
+            for _ in range(args.repeat)]
+    conc_direct, conc_proxied = [d for d, _ in conc], [p for _, p in conc]
     rows.append(Row(f"{args.connections} concurrent conns: echoed (min of runs)",
                     min(ok for ok, _ in conc_direct), min(ok for ok, _ in conc_proxied), "conns"))
     rows.append(Row(f"{args.connections} concurrent conns: wall time",
@@ -208,13 +241,16 @@ def run_all(args: argparse.Namespace, bulk: int, direct: dict[str, int], proxied
 def print_report(rows: list[Row], args: argparse.Namespace) -> None:
     print(f"machine: {platform.machine()} {os.cpu_count()} CPUs, {platform.system()} {platform.release()}, "
           f"Python {platform.python_version()}; medians of {args.repeat} runs; bulk {args.bulk_mb} MB; "
-          f"server flags: {' '.join(args.server_arg) or '(none)'}")
+          f"server flags: {' '.join(args.server_arg) or '(none)'}; "
+          f"data path: {'plain asyncio' if args.no_splice else 'splice(2) when available'}")
     print(f"{'measurement':45} {'direct':>10} {'via proxy':>10} {'ratio/diff':>12}  unit")
     for row in rows:
         if row.unit == "ms":
             extra = f"+{row.proxied - row.direct:.3f}"
         elif row.unit == "conns":
             extra = "all ok" if row.proxied == args.connections else "FAILURES"
+        elif row.ratio is not None:
+            extra = f"{row.ratio:.2f}x"
         else:
             extra = f"{row.proxied / row.direct:.2f}x" if row.direct else "-"
         print(f"{row.name:45} {row.direct:10.3f} {row.proxied:10.3f} {extra:>12}  {row.unit}")

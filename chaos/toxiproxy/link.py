@@ -294,6 +294,8 @@ class Link:
         pump = self.pump
         assert pump is not None
         self.pump = None
+        log.debug("proxy %s %s: pump ends: %d bytes received, %d splices, %d wake-ups",
+                  self.connection.proxy.name, self.stream, self.received, pump.reads, pump.wakeups)
         left = pump.stop()
         if left:
             log.debug("proxy %s %s: %d bytes left the pipe (%s)", self.connection.proxy.name,
@@ -367,6 +369,9 @@ class Link:
 
     def cancel(self) -> None:
         if self.pump is not None:
+            log.debug("proxy %s %s: pump ends: %d bytes received, %d splices, %d wake-ups",
+                      self.connection.proxy.name, self.stream, self.received, self.pump.reads,
+                      self.pump.wakeups)
             self.pump.stop()
             self.pump = None
         for stub in self.stubs:

@@ -23,8 +23,11 @@ import os
 import sys
 from collections.abc import Callable
 
-AVAILABLE = sys.platform.startswith("linux") and hasattr(os, "splice")
-"""splice(2) is usable here (Linux, Python ≥ 3.10)."""
+ENV_DISABLE = "CHAOS_TOXIPROXY_NO_SPLICE"
+"""Set to a non-empty value to keep every stream on the plain asyncio path (A/B checks)."""
+
+AVAILABLE = sys.platform.startswith("linux") and hasattr(os, "splice") and not os.environ.get(ENV_DISABLE)
+"""splice(2) is usable here (Linux, Python ≥ 3.10) and not disabled by the environment."""
 
 PIPE_BYTES = 1024 * 1024
 """Requested pipe capacity (the default ``/proc/sys/fs/pipe-max-size``); 64 KiB if refused."""
@@ -68,17 +71,23 @@ class Pump:
         self.capacity = fcntl.fcntl(self._write_end, _GETPIPE_SZ)
         self.pending = 0
         """Bytes read from the source and not yet written to the destination."""
+        self.reads = 0
+        """Successful splices from the source (bytes per read = efficiency of a pump)."""
         self.source_done = False
         self._source_error: OSError | None = None
         self._reading = False
         self._writing = False
+        self._blocked = False
         self._stopped = False
+        self.wakeups = 0
+        """Readiness callbacks run (diagnostics: wake-ups per byte)."""
 
     def start(self) -> None:
-        self._read(True)
+        self._update()
 
     # -- readiness callbacks ---------------------------------------------
     def _on_readable(self) -> None:
+        self.wakeups += 1
         try:
             count = os.splice(self._src, self._write_end, self.capacity - self.pending, flags=_FLAGS)
         except BlockingIOError:
@@ -90,40 +99,51 @@ class Pump:
             self._source_finished(None)
             return
         self.pending += count
+        self.reads += 1
         self._moved(count, 0)
-        self._flush()
+        if not self._writing:  # else the destination is full: wait for it, keep filling the pipe
+            self._flush()
+        self._update()
 
     def _on_writable(self) -> None:
+        self.wakeups += 1
         self._flush()
+        self._update()
 
     # -- internals ----------------------------------------------------------
     def _flush(self) -> None:
+        """Write from the pipe until it is empty or the destination is full."""
         sent = 0
+        self._blocked = False
         while self.pending:
             try:
                 count = os.splice(self._read_end, self._dst, self.pending, flags=_FLAGS)
             except BlockingIOError:
+                self._blocked = True
                 break
             except OSError as exc:
                 self._report(sent)
-                self._read(False)
-                self._write(False)
                 self._stopped = True
+                self._update()
                 self._failed(exc)
                 return
             self.pending -= count
             sent += count
         self._report(sent)
-        if self.pending:  # destination full: stop reading until it drains
+
+    def _update(self) -> None:
+        """Register exactly the readiness this state needs; report the end of the source."""
+        if self._stopped:
             self._read(False)
-            self._write(True)
+            self._write(False)
             return
-        self._write(False)
-        if self.source_done:
+        self._read(not self.source_done and self.pending < self.capacity)
+        self._write(self._blocked and self.pending > 0)
+        if self.source_done and not self.pending:
             self._stopped = True
+            self._read(False)
+            self._write(False)
             self._ended(self._source_error)
-        elif self.pending < self.capacity:
-            self._read(True)
 
     def _report(self, sent: int) -> None:
         if sent:
@@ -132,12 +152,12 @@ class Pump:
     def _source_finished(self, error: OSError | None) -> None:
         self.source_done = True
         self._source_error = error
-        self._read(False)
         if not self._writing:
             self._flush()
+        self._update()
 
     def _read(self, on: bool) -> None:
-        if on and not self._reading and not self._stopped:
+        if on and not self._reading:
             self._loop.add_reader(self._src, self._on_readable)
             self._reading = True
         elif not on and self._reading:
@@ -145,7 +165,7 @@ class Pump:
             self._reading = False
 
     def _write(self, on: bool) -> None:
-        if on and not self._writing and not self._stopped:
+        if on and not self._writing:
             self._loop.add_writer(self._dst, self._on_writable)
             self._writing = True
         elif not on and self._writing:
@@ -154,9 +174,9 @@ class Pump:
 
     def stop(self) -> bytes:
         """Unregister, close the pipe and return the bytes still in it (oldest first)."""
+        self._stopped = True
         self._read(False)
         self._write(False)
-        self._stopped = True
         left = bytearray()
         if self._read_end >= 0:
             while self.pending:

@@ -44,10 +44,11 @@ def test_each_dropped_chunk_re_arms_the_timer(api: httpx.Client, echo_proxy: Pro
     admin.add_toxic(api, echo_proxy.name, "timeout", stream="upstream",
                     attributes={"timeout": 250})
     with net.connect(echo_proxy.port) as client:
+        last_send = time.monotonic()
         for _ in range(6):  # ~600 ms of traffic, never 250 ms apart
+            last_send = time.monotonic()  # taken before the send: sleep() may overshoot
             client.sendall(b".")
             time.sleep(0.1)
-        last_send = time.monotonic() - 0.1
         outcome = net.read_until_closed(client, timeout=2.0, started=last_send)
     assert outcome.data == b""
     assert outcome.closure is not None
