@@ -31,6 +31,9 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--shape", default=None,
                         choices=["ramp", "step", "spike", "soak", "capacity"],
                         help="load shape (default: a constant number of users)")
+    parser.add_argument("--user-class", choices=["shopper", "checkout"], default="shopper",
+                        help="shopper: the weighted storefront mix; checkout: approved "
+                             "checkouts back to back (capacity in checkouts/s)")
     parser.add_argument("-u", "--users", type=int, default=10,
                         help="users (the peak for a shape; the upper bound for capacity)")
     parser.add_argument("-r", "--spawn-rate", type=float, default=5.0, help="users started/s")
@@ -58,6 +61,7 @@ def handle(args: argparse.Namespace, topology: Topology) -> int:
     from chaos.backends.local import LocalBackend
     from load.engine import LoadPlan, LoadResult, run_load
     from load.gates import GatesFileError, load_gates
+    from load.journeys import CheckoutBuyer, Shopper
     from load.shapes import SHAPES, CapacityShape
     from load.under_fault import FaultSpec, FaultSpecError, run_under_fault
 
@@ -79,9 +83,11 @@ def handle(args: argparse.Namespace, topology: Topology) -> int:
     elif args.shape:
         shape = SHAPES[args.shape](peak_users=args.users, spawn_rate=args.spawn_rate,
                                    duration_s=args.run_time)
+    user_class = CheckoutBuyer if args.user_class == "checkout" else Shopper
     plan = LoadPlan(host=host, users=args.users, spawn_rate=args.spawn_rate,
-                    run_time_s=args.run_time, shape=shape, gates=gates)
-    print(f"load: {args.shape or 'constant'} shape, {args.users} users, {args.run_time:g} s "
+                    run_time_s=args.run_time, shape=shape, gates=gates, user_classes=[user_class])
+    print(f"load: {args.shape or 'constant'} shape, {args.users} {user_class.__name__} users, "
+          f"{args.run_time:g} s "
           f"against {host}" + (f"; fault {spec} at {args.at:g} s for {args.for_s:g} s"
                                if spec else ""), flush=True)
     failed = False

@@ -28,9 +28,26 @@ def _env(service: dict) -> dict[str, str]:
     return {str(k): str(v) for k, v in env.items()}
 
 
+LOAD_SERVICES = {"locust-master", "locust-worker"}
+"""Load generation (load/locustfile.py), opt-in through the compose profile "load"."""
+
+
 def test_compose_declares_every_component(topology: Topology, compose: dict) -> None:
     expected = {"postgres", "rabbitmq", "toxiproxy", "gateway", *topology.services}
-    assert set(compose["services"]) == expected
+    assert set(compose["services"]) == expected | LOAD_SERVICES
+
+
+def test_load_services_are_opt_in_and_drive_the_gateway(topology: Topology, compose: dict) -> None:
+    master, worker = (compose["services"][name] for name in sorted(LOAD_SERVICES))
+    for service in (master, worker):
+        assert service["profiles"] == ["load"]
+        assert service["image"].startswith("locustio/locust:")
+        command = service["command"]
+        assert command[command.index("-f") + 1] == "/crashcart/load/locustfile.py"
+        assert command[command.index("--host") + 1] == f"http://gateway:{topology.gateway.port}"
+    assert "--master" in master["command"] and "8089:8089" in master["ports"]
+    command = worker["command"]
+    assert "--worker" in command and command[command.index("--master-host") + 1] == "locust-master"
 
 
 @pytest.mark.parametrize("name", ["user", "product", "order", "payment"])
