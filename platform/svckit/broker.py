@@ -106,6 +106,9 @@ class Broker:
         channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
         self._exchange = await declare_saga_topology(channel, self.settings)
         self._channel = channel
+        # A publishing channel the broker closes would leave every later publish failing on
+        # a "ready" connection: recycle the connection instead.
+        channel.close_callbacks.add(lambda *_: lost.set())
         await watch_unroutable(connection)
         for callback in self._on_connect:
             await callback(connection)
