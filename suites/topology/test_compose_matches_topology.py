@@ -30,11 +30,21 @@ def _env(service: dict) -> dict[str, str]:
 
 LOAD_SERVICES = {"locust-master", "locust-worker"}
 """Load generation (load/locustfile.py), opt-in through the compose profile "load"."""
+BROKER_SERVICES = {"pact-broker", "pact-broker-db"}
+"""The Pact Broker and its database (crashcart contracts publish), profile "pact-broker"."""
 
 
 def test_compose_declares_every_component(topology: Topology, compose: dict) -> None:
     expected = {"postgres", "rabbitmq", "toxiproxy", "gateway", *topology.services}
-    assert set(compose["services"]) == expected | LOAD_SERVICES
+    assert set(compose["services"]) == expected | LOAD_SERVICES | BROKER_SERVICES
+
+
+def test_pact_broker_is_opt_in_with_its_own_database(compose: dict) -> None:
+    broker, database = compose["services"]["pact-broker"], compose["services"]["pact-broker-db"]
+    assert broker["profiles"] == database["profiles"] == ["pact-broker"]
+    assert broker["image"].startswith("pactfoundation/pact-broker:")
+    assert "@pact-broker-db/" in broker["environment"]["PACT_BROKER_DATABASE_URL"]
+    assert "pact-broker-db" in broker["depends_on"]
 
 
 def test_load_services_are_opt_in_and_drive_the_gateway(topology: Topology, compose: dict) -> None:
