@@ -140,7 +140,7 @@ def default_log_dir() -> Path:
 
 @contextmanager
 def run_providers(topology: Topology, *, log_dir: Path,
-                  apps: Mapping[str, str] | None = None
+                  apps: Mapping[str, str] | None = None, instance: str = ""
                   ) -> Iterator[dict[str, ProviderProcess]]:
     """All four providers in contract-test mode, wired to each other; all stopped afterwards.
 
@@ -155,7 +155,8 @@ def run_providers(topology: Topology, *, log_dir: Path,
     with ExitStack() as stack:
         def start(provider: str, deps: dict[str, str]) -> None:
             running[provider] = stack.enter_context(run_provider(
-                topology, provider, deps=deps, log_dir=log_dir, app=other_apps.get(provider)))
+                topology, provider, deps=deps, log_dir=log_dir, app=other_apps.get(provider),
+                instance=instance))
 
         start(USER, {})
         user_url = running[USER].url

@@ -90,7 +90,7 @@ def handle_verify(args: argparse.Namespace, topology: Topology) -> int:
               f"(known: {', '.join(PROVIDERS)})", file=sys.stderr)
         return EXIT_FAILED
     verified = failed = 0
-    with run_providers(topology, log_dir=default_log_dir()) as running:
+    with run_providers(topology, log_dir=default_log_dir(), instance="_cli") as running:
         for provider in providers:
             report = verify_provider(provider, pacts, url=running[provider].url,
                                      messages=message_producer(provider), quiet=True)
@@ -130,7 +130,7 @@ def handle_openapi(args: argparse.Namespace, topology: Topology) -> int:
     from contracts.providers import default_log_dir, run_providers
 
     differing = 0
-    with run_providers(topology, log_dir=default_log_dir()) as running:
+    with run_providers(topology, log_dir=default_log_dir(), instance="_cli") as running:
         for provider, proc in running.items():
             served = served_openapi(proc.url)
             changes = review(provider, served)

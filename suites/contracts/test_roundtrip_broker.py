@@ -1,0 +1,265 @@
+"""Broker in the loop: each message pact's example published on ``crashcart.events`` with its
+routing key reaches the consumer's real queue on the running platform and has its effect;
+the same message again (same message id) has none; events out of order end correct.
+
+Waiting is on the consumer's own counters (``crashcart_consumer_messages_total``), so a
+redelivery is known to have been handled — as a duplicate — before its absence of effect is
+asserted.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import allure
+import pytest
+
+from chaos.storefront import OrderLine, Storefront
+from contracts.pactkit import ORDER, PAYMENT, PRODUCT, SERVICE_OF
+from contracts.roundtrip import MessageExample, db_value, fresh_id, message_examples, publish
+from contracts.roundtrip import with_ids as _with_ids
+from suites.fixtures.platform import RunningPlatform
+from suites.helpers.factories import admin_credentials, unique
+from suites.helpers.metrics import sample
+from suites.helpers.waiting import poll_until
+
+pytestmark = [pytest.mark.platform, allure.epic("contracts"),
+              allure.feature("broker in the loop")]
+
+CONSUMED = "crashcart_consumer_messages_total"
+QUEUE = {PRODUCT: "product.saga", ORDER: "order.saga", PAYMENT: "payment.saga"}
+WAIT_S = 30.0
+
+
+def _counter(platform: RunningPlatform, consumer: str, outcome: str) -> float:
+    service = SERVICE_OF[consumer]
+    return sample(platform.service_urls[service], CONSUMED, queue=QUEUE[consumer],
+                  outcome=outcome) or 0.0
+
+
+def _wait(probe: Callable[[], Any], expected: Any, what: str) -> None:
+    seen = poll_until(probe, lambda v: v == expected, timeout=WAIT_S)
+    assert seen == expected, f"{what}: {seen!r} after {WAIT_S:.0f}s, wanted {expected!r}"
+
+
+@pytest.fixture(scope="module")
+def shop(running_platform: RunningPlatform) -> Iterator[Storefront]:
+    with Storefront(running_platform.gateway_url) as front:
+        email, password = admin_credentials()
+        yield front.as_user(front.login(email, password).access_token)
+
+
+class Platform:
+    """What the round trips read and arrange on the running platform."""
+
+    def __init__(self, running: RunningPlatform, shop: Storefront) -> None:
+        self.running, self.topology, self.shop = running, running.topology, shop
+
+    def product(self, stock: int = 5) -> int:
+        return self.shop.create_product(sku=unique("RT").upper(), name="Round trip product",
+                                        price="19.99", stock=stock).id
+
+    def stock(self, product_id: int) -> int:
+        return self.shop.get_product(product_id).stock
+
+    def reservation(self, order_id: int) -> str | None:
+        return db_value(self.topology, "product",
+                        "SELECT state FROM reservations WHERE order_id = $1", order_id)
+
+    def payments(self, order_id: int) -> list[str]:
+        found = db_value(self.topology, "payment", "SELECT array_agg(status ORDER BY id)"
+                         " FROM payments WHERE order_id = $1", order_id)
+        return list(found or [])
+
+    def order_status(self, order_id: int) -> str | None:
+        return db_value(self.topology, "order", "SELECT status FROM orders WHERE id = $1",
+                        order_id)
+
+    def announced(self, order_id: int) -> int:
+        return int(db_value(self.topology, "order", "SELECT count(*) FROM outbox WHERE"
+                            " (payload->>'order_id')::bigint = $1 AND event_type IN"
+                            " ('order.paid', 'order.payment_failed')", order_id))
+
+    def pending_order(self, user_id: int) -> int:
+        """A PENDING order written straight into order-service's database (no saga runs for
+        it, so only the published example moves it)."""
+        order_id = fresh_id()
+        db_value(self.topology, "order",
+                 "INSERT INTO orders (id, user_id, total, currency, idempotency_key,"
+                 " request_hash) VALUES ($1, $2, 39.98, 'EUR', $3, 'roundtrip') RETURNING id",
+                 order_id, user_id, f"rt-{order_id}")
+        return order_id
+
+    def reserve(self, order_id: int, product_id: int) -> None:
+        """Precondition: ``order_id`` holds 2 units of ``product_id`` (a setup event)."""
+        publish(self.topology, "order.created", {
+            "order_id": order_id, "user_id": 7001, "amount": "39.98", "currency": "EUR",
+            "payment_token": "tok_visa",
+            "items": [{"product_id": product_id, "quantity": 2, "unit_price": "19.99"}]})
+        _wait(lambda: self.reservation(order_id), "RESERVED", f"order {order_id} reserved")
+
+
+@pytest.fixture(scope="module")
+def platform(running_platform: RunningPlatform, shop: Storefront) -> Platform:
+    return Platform(running_platform, shop)
+
+
+def _round_trip(platform: Platform, example: MessageExample, payload: dict[str, Any],
+                effect: Callable[[], None], unchanged: Callable[[], None]) -> None:
+    """Publish; see the effect; publish the same message id again; see it handled as a
+    duplicate and nothing change."""
+    message_id = uuid.uuid4()
+    with allure.step(f"publish {example.routing_key} ({example.description})"):
+        allure.attach(str(payload), name="payload", attachment_type=allure.attachment_type.TEXT)
+        publish(platform.topology, example.routing_key, payload, message_id=message_id)
+        effect()
+    with allure.step("redeliver the same message id"):
+        duplicates = _counter(platform.running, example.consumer, "duplicate")
+        publish(platform.topology, example.routing_key, payload, message_id=message_id)
+        _wait(lambda: _counter(platform.running, example.consumer, "duplicate") > duplicates,
+              True, "redelivery handled as a duplicate")
+        unchanged()
+
+
+def _order_created(platform: Platform, example: MessageExample) -> None:
+    product_id, order_id = platform.product(stock=5), fresh_id()
+    payload = _with_ids(example.payload, order_id=order_id, product_id=product_id)
+    quantity = sum(int(i["quantity"]) for i in payload["items"])
+
+    def effect() -> None:
+        _wait(lambda: platform.reservation(order_id), "RESERVED", "reservation")
+        assert platform.stock(product_id) == 5 - quantity
+
+    _round_trip(platform, example, payload, effect,
+                lambda: (assert_equal(platform.stock(product_id), 5 - quantity, "stock")))
+
+
+def _order_ended(state: str, stock_after: int) -> Callable[[Platform, MessageExample], None]:
+    def scenario(platform: Platform, example: MessageExample) -> None:
+        product_id, order_id = platform.product(stock=5), fresh_id()
+        platform.reserve(order_id, product_id)
+        payload = _with_ids(example.payload, order_id=order_id)
+
+        def effect() -> None:
+            _wait(lambda: platform.reservation(order_id), state, "reservation")
+            assert platform.stock(product_id) == stock_after
+
+        _round_trip(platform, example, payload, effect,
+                    lambda: assert_equal(platform.stock(product_id), stock_after, "stock"))
+    return scenario
+
+
+def _order_expired_product(platform: Platform, example: MessageExample) -> None:
+    order_id = fresh_id()
+    payload = _with_ids(example.payload, order_id=order_id)
+    _round_trip(platform, example, payload,
+                lambda: _wait(lambda: platform.reservation(order_id), "EXPIRED", "tombstone"),
+                lambda: assert_equal(platform.reservation(order_id), "EXPIRED", "tombstone"))
+
+
+def _charge(platform: Platform, example: MessageExample) -> None:
+    order_id = fresh_id()
+    payload = _with_ids(example.payload, order_id=order_id)
+    outcome = "DECLINED" if example.routing_key == "order.expired" or \
+        payload.get("payment_token") == "tok_chargeDeclined" else "APPROVED"
+    _round_trip(platform, example, payload,
+                lambda: _wait(lambda: platform.payments(order_id), [outcome], "payments"),
+                lambda: assert_equal(platform.payments(order_id), [outcome], "payments"))
+
+
+def _order_moved(platform: Platform, example: MessageExample) -> None:
+    order_id = platform.pending_order(user_id=fresh_id())
+    payload = _with_ids(example.payload, order_id=order_id)
+    if example.routing_key == "inventory.rejected":
+        final, announced = "REJECTED", 0
+    else:
+        final, announced = ("PAID" if payload["success"] else "PAYMENT_FAILED"), 1
+
+    def effect() -> None:
+        _wait(lambda: platform.order_status(order_id), final, "order status")
+        assert platform.announced(order_id) == announced
+
+    _round_trip(platform, example, payload, effect,
+                lambda: assert_equal(platform.announced(order_id), announced, "announcements"))
+
+
+def assert_equal(seen: Any, expected: Any, what: str) -> None:
+    assert seen == expected, f"{what}: {seen!r}, wanted {expected!r}"
+
+
+SCENARIOS: dict[tuple[str, str], Callable[[Platform, MessageExample], None]] = {
+    (PRODUCT, "order.created"): _order_created,
+    (PRODUCT, "order.paid"): _order_ended("COMMITTED", 3),
+    (PRODUCT, "order.payment_failed"): _order_ended("RELEASED", 5),
+    (PRODUCT, "order.expired"): _order_expired_product,
+    (PAYMENT, "inventory.reserved"): _charge,
+    (PAYMENT, "order.expired"): _charge,
+    (ORDER, "inventory.rejected"): _order_moved,
+    (ORDER, "payment.completed"): _order_moved,
+}
+
+
+def test_every_message_example_travels_through_the_broker_once(pacts_folder: Path,
+                                                              platform: Platform) -> None:
+    """Read at run time: the consumer tests of this session have just written the pacts."""
+    examples = message_examples(pacts_folder)
+    assert len(examples) >= 10, f"too few message pacts in {pacts_folder}: {len(examples)}"
+    missing = [e.id for e in examples if (e.consumer, e.routing_key) not in SCENARIOS]
+    assert not missing, f"message examples without a broker round trip: {missing}"
+    failures = []
+    for example in examples:
+        with allure.step(example.id):
+            try:
+                SCENARIOS[(example.consumer, example.routing_key)](platform, example)
+            except AssertionError as exc:
+                failures.append(f"{example.id}: {exc}")
+    assert not failures, "\n".join(failures)
+
+
+# ---- out of order ---------------------------------------------------------------------------
+def test_a_payment_failure_before_the_order_leaves_no_stock_held(platform: Platform) -> None:
+    """order.payment_failed overtakes order.created: the reservation is tombstoned first, so
+    the late order.created takes nothing (no units held for an order that failed)."""
+    product_id, order_id = platform.product(stock=5), fresh_id()
+    publish(platform.topology, "order.payment_failed", {"order_id": order_id, "user_id": 7001})
+    _wait(lambda: platform.reservation(order_id), "EXPIRED", "tombstone")
+    processed = _counter(platform.running, PRODUCT, "processed")
+    publish(platform.topology, "order.created", {
+        "order_id": order_id, "user_id": 7001, "amount": "39.98", "currency": "EUR",
+        "payment_token": "tok_visa",
+        "items": [{"product_id": product_id, "quantity": 2, "unit_price": "19.99"}]})
+    _wait(lambda: _counter(platform.running, PRODUCT, "processed") > processed, True,
+          "late order.created handled")
+    assert platform.reservation(order_id) == "EXPIRED"
+    assert platform.stock(product_id) == 5
+
+
+def test_late_events_never_change_a_terminal_order(platform: Platform,
+                                                   running_platform: RunningPlatform) -> None:
+    """A PAID order then receives a rejection and a declined payment (stale, out of order):
+    it stays PAID, with one approved payment and its reservation committed."""
+    from suites.helpers.factories import new_account
+    from suites.helpers.http import gateway_client
+
+    client, _ = gateway_client(running_platform.gateway_url)
+    with client:
+        account = new_account(client)
+    product_id = platform.product(stock=5)
+    buyer = platform.shop.as_user(account.token)
+    order = buyer.place_order([OrderLine(product_id, 2)]).order
+    _wait(lambda: buyer.get_order(order.id).status, "PAID", "checkout")
+    processed = _counter(platform.running, ORDER, "processed")
+    publish(platform.topology, "inventory.rejected",
+            {"order_id": order.id, "user_id": account.id, "reason": "stale"})
+    publish(platform.topology, "payment.completed", {
+        "order_id": order.id, "payment_id": fresh_id(), "success": False, "status": "DECLINED",
+        "amount": "39.98", "currency": "EUR"})
+    _wait(lambda: _counter(platform.running, ORDER, "processed") >= processed + 2, True,
+          "late events handled")
+    assert buyer.get_order(order.id).status == "PAID"
+    assert [p.status for p in buyer.payments(order_id=order.id)] == ["APPROVED"]
+    _wait(lambda: platform.reservation(order.id), "COMMITTED", "reservation")
+    assert platform.announced(order.id) == 1

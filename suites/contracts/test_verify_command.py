@@ -1,0 +1,58 @@
+"""``crashcart contracts`` (runs after the consumer tests: files run in name order): verify prints one line per interaction and fails on an empty
+folder; publish and can-i-deploy without a broker say so in one line and exit non-zero."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import allure
+import pytest
+
+from chaos.topology import REPO_ROOT
+
+pytestmark = [allure.epic("contracts"), allure.feature("crashcart contracts")]
+
+
+def crashcart(*args: str, env: dict[str, str] | None = None, timeout_s: float = 240
+              ) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "chaos.cli", *args], cwd=REPO_ROOT,
+                          env={**os.environ, "PACT_DO_NOT_TRACK": "true", **(env or {})},
+                          capture_output=True, text=True, timeout=timeout_s)
+
+
+@pytest.mark.parametrize("action", [["publish"], ["can-i-deploy", "--pacticipant", "storefront"]],
+                         ids=["publish", "can-i-deploy"])
+def test_without_a_broker_the_broker_commands_say_so_in_one_line(action: list[str]) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PACT_BROKER_")}
+    result = subprocess.run([sys.executable, "-m", "chaos.cli", "contracts", *action],
+                            cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "PACT_BROKER_BASE_URL" in lines[0], result.stderr
+    assert result.stdout == ""
+
+
+def test_verify_prints_one_line_per_interaction(pacts_folder: Path) -> None:
+    """Verifies this session's pacts (written by the consumer tests) with the CLI's own
+    providers (database tag ``_cli``, beside the suite's)."""
+    result = crashcart("contracts", "verify", "--no-consumers", "--pacts", str(pacts_folder))
+    allure.attach(result.stdout, name="crashcart contracts verify",
+                  attachment_type=allure.attachment_type.TEXT)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    lines = result.stdout.splitlines()
+    verified = [line for line in lines if line.startswith("PASS storefront -> order-service: ")]
+    assert "PASS storefront -> order-service: an order for an existing product" in verified
+    assert any(line.startswith("PASS product-service -> order-service: an order.created")
+               for line in lines)
+    assert not [line for line in lines if line.startswith("FAIL")]
+    assert "all passed; drift checks passed" in lines[-1]
+
+
+def test_verify_of_an_empty_folder_fails(tmp_path: Path) -> None:
+    result = crashcart("contracts", "verify", "--no-consumers", "--no-drift",
+                       "--provider", "user-service", "--pacts", str(tmp_path))
+    assert result.returncode == 1
+    assert "FAIL user-service: no interactions to verify" in result.stdout
