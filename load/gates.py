@@ -38,6 +38,8 @@ if TYPE_CHECKING:
     from locust.runners import Runner
 
 DEFAULT_GATES_FILE = Path(__file__).with_name("slo.toml")
+CHECKOUT_GATES_FILE = Path(__file__).with_name("slo_checkout.toml")
+"""The gates of the checkout-only mix (CheckoutBuyer), for capacity runs."""
 LIMITS = ("p50_ms", "p95_ms", "p99_ms", "max_failure_ratio", "min_rps")
 LATENCY_LIMITS = ("p50_ms", "p95_ms", "p99_ms")
 CHECKOUT_PAID = f"{SAGA} {saga_entry('PAID')}"
@@ -202,14 +204,20 @@ def holds_in_window(gates: list[Gate], samples: Mapping[str, Sample]) -> bool:
     Unlike a run, a window may lack an entry (a second without a declined checkout); such a
     gate is not judged, but a window with no requests at all does not hold.
     """
+    return not window_breaches(gates, samples)
+
+
+def window_breaches(gates: list[Gate], samples: Mapping[str, Sample]) -> list[str]:
+    """What breaks the SLO in a window (empty: it holds); see ``holds_in_window``."""
     total = samples.get(AGGREGATED)
     if total is None or not total.num_requests:
-        return False
+        return ["no requests"]
+    breaches = []
     for gate in window_gates(gates):
         observed = gate.observe(samples.get(gate.entry))
         if observed is not None and not gate.holds(observed):
-            return False
-    return True
+            breaches.append(f"{gate} (observed {observed:.3g})")
+    return breaches
 
 
 def _limits(entry: str, table: Any) -> list[Gate]:

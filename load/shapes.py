@@ -15,7 +15,7 @@ from typing import Any
 
 from locust import LoadTestShape
 
-from load.gates import CHECKOUT_PAID, Gate, holds_in_window, load_gates
+from load.gates import CHECKOUT_PAID, Gate, load_gates, window_breaches
 from load.samples import Snapshot, snapshot
 
 
@@ -115,6 +115,8 @@ class CapacityStep:
     """Checkouts that reached PAID per second during the plateau's judged part."""
     held: bool
     """Whether the SLO (window gates) held during the plateau's judged part."""
+    broken_by: tuple[str, ...] = ()
+    """The gates the plateau broke."""
 
 
 class CapacityShape(_Shape):
@@ -178,9 +180,9 @@ class CapacityShape(_Shape):
         rate = ((paid.num_requests - paid.num_failures) / paid.duration_s
                 if paid and paid.duration_s else 0.0)
         users = self._users(self._step_index)
-        held = holds_in_window(self._gates(), window)
-        self.steps.append(CapacityStep(users, rate, held))
-        return held
+        breaches = tuple(window_breaches(self._gates(), window))
+        self.steps.append(CapacityStep(users, rate, not breaches, breaches))
+        return not breaches
 
     def _gates(self) -> list[Gate]:
         if self.gates is None:
@@ -195,7 +197,8 @@ class CapacityShape(_Shape):
 
     def summary(self) -> str:
         lines = ["| users | checkouts/s (PAID) | SLO |", "|---:|---:|---|"]
-        lines += [f"| {s.users} | {s.checkouts_per_s:.1f} | {'held' if s.held else 'BROKEN'} |"
+        lines += [f"| {s.users} | {s.checkouts_per_s:.1f} | "
+                  f"{'held' if s.held else 'BROKEN: ' + '; '.join(s.broken_by)} |"
                   for s in self.steps]
         best = self.result()
         lines.append("capacity: " + (f"{best.checkouts_per_s:.1f} checkouts/s within the SLO "

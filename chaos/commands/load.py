@@ -39,7 +39,8 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("-r", "--spawn-rate", type=float, default=5.0, help="users started/s")
     parser.add_argument("-t", "--run-time", type=float, default=60.0, help="seconds")
     parser.add_argument("--slo-file", type=Path, default=None,
-                        help="SLO gates TOML (default load/slo.toml)")
+                        help="SLO gates TOML (default load/slo.toml; with --user-class "
+                             "checkout, load/slo_checkout.toml)")
     parser.add_argument("--fault", default=None,
                         help="<proxy>:latency:<ms> | <proxy>:timeout:<ms> | "
                              "<proxy>:bandwidth:<KB/s> | <proxy>:reset_peer | <proxy>:down | "
@@ -60,7 +61,7 @@ def add_parser(subparsers: Any) -> None:
 def handle(args: argparse.Namespace, topology: Topology) -> int:
     from chaos.backends.local import LocalBackend
     from load.engine import LoadPlan, LoadResult, run_load
-    from load.gates import GatesFileError, load_gates
+    from load.gates import CHECKOUT_GATES_FILE, GatesFileError, load_gates
     from load.journeys import CheckoutBuyer, Shopper
     from load.shapes import SHAPES, CapacityShape
     from load.under_fault import FaultSpec, FaultSpecError, run_under_fault
@@ -70,7 +71,8 @@ def handle(args: argparse.Namespace, topology: Topology) -> int:
     host = args.host or (state.gateway_url if state else topology.gateway_url)
     toxiproxy_url = state.toxiproxy_url if state else topology.toxiproxy_url
     try:
-        gates = load_gates(args.slo_file)
+        gates = load_gates(args.slo_file or (CHECKOUT_GATES_FILE
+                                             if args.user_class == "checkout" else None))
         spec = FaultSpec.parse(args.fault, topology) if args.fault else None
     except (GatesFileError, FaultSpecError) as exc:
         print(f"crashcart load: {exc}")

@@ -128,3 +128,10 @@ def test_a_window_holds_only_with_requests_and_every_judged_gate_within_limits()
     assert holds_in_window(gates, HEALTHY)  # absent entry and rate gates are not judged
     assert not holds_in_window(gates, {AGGREGATED: Sample()})
     assert not holds_in_window([Gate(ORDERS, "p95_ms", 100)], HEALTHY)
+
+
+def test_the_checkout_gates_file_only_gates_what_the_checkout_mix_samples() -> None:
+    from load.gates import CHECKOUT_GATES_FILE
+
+    entries = {g.entry for g in load_gates(CHECKOUT_GATES_FILE)}
+    assert entries == {AGGREGATED, CHECKOUT_PAID, ORDERS, "GET /api/v1/orders/{id}"}
