@@ -71,6 +71,8 @@ class RunState:
     layer: LayerProcess | None = None
     platform: Platform | None = None
     platform_error: str | None = None
+    up_attempted: bool = False
+    """This run called ``up`` on an instance that was not running (so it owns a rollback)."""
     infrastructure_failed: bool = False
     outcomes: list[LayerOutcome] = field(default_factory=list)
     cleanup_notes: list[str] = field(default_factory=list)
@@ -181,6 +183,7 @@ class Orchestrator:
             self.display.note(f"reusing the platform answering at {url} (not started here)")
             state.platform = Platform(self.backend, url, self.topology.toxiproxy_url, False)
             return state.platform
+        state.up_attempted = recorded is None
         try:
             handle = self.backend.up(progress=lambda line: self.display.note(f"  {line}"))
         except PlatformError as exc:
@@ -215,6 +218,13 @@ class Orchestrator:
                             on_tick=self.display.tick, extra_args=self.options.pytest_args)
         state.layer = None
         counts = outcome.counts
+        if outcome.status == "interrupted":
+            done = counts.done if counts else 0
+            results.write_result(
+                self.options.paths.results, name=f"run interrupted during layer {layer.name}",
+                status=results.SKIPPED, layer=layer.name, feature="orchestrator",
+                message=f"interrupted (signal) after {done} test(s) of layer {layer.name}; "
+                        "the layers after it did not run", severity="normal")
         self.display.layer_done(counts.passed if counts else 0, counts.failed if counts else 0)
         self.display.note(f"layer {layer.name}: {outcome.status}"
                           f"{f' ({outcome.note})' if outcome.note else ''} "
@@ -252,6 +262,11 @@ class Orchestrator:
                                                             platform.toxiproxy_url)
             else:
                 self._check_faults(state, "at the end of the run", "run")
+        if platform is None and state.up_attempted:
+            # An interrupt or a failure cut `up` (or its own rollback) short.
+            down = self.backend.down(progress=lambda line: self.display.note(f"  {line}"))
+            if down.was_running:
+                state.cleanup_notes.append("the half-started platform was stopped")
         ended = end_processes_of_run(state.run_id)
         if ended:
             state.cleanup_notes.append(f"ended {len(ended)} process(es) the layers left: "
@@ -297,7 +312,7 @@ class Orchestrator:
                        if o.counts is not None and o.status in ("passed", "failed"))
         configs = report.write_configs(paths, self.work_dir, name="Crashcart",
                                        min_tests=expected)
-        return report.generate(paths, configs)
+        return report.generate(paths, configs, quality_gate=not state.interrupted)
 
     def _report_only(self) -> int:
         self.display.set_phase("report (from existing results)")

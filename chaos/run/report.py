@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,8 @@ from pathlib import Path
 from chaos.run import categories
 from chaos.topology import REPO_ROOT
 
+HISTORY_RUNS = 50
+"""Runs kept in the history file (older ones are dropped before each generate)."""
 ALLURE_BIN = REPO_ROOT / "node_modules" / ".bin" / "allure"
 NODE_COMPAT = Path(__file__).with_name("node_compat.mjs")
 """Preloaded into the Allure CLI's Node (``--import``): see the file for why."""
@@ -63,7 +66,9 @@ def config_source(paths: ReportPaths, *, name: str, min_tests: int = 1,
     config: dict[str, object] = {
         "name": name,
         "output": str(paths.report),
-        **({"historyPath": str(paths.history), "historyLimit": 50} if history else {}),
+        # No "historyLimit": with it, Allure 3.18 reads no history at all (trim_history
+        # bounds the file instead).
+        **({"historyPath": str(paths.history)} if history else {}),
         "plugins": {"awesome": {"options": {"reportName": name, "groupBy": list(TREE_LABELS),
                                             "singleFile": False}}},
         "categories": {"rules": categories.allure_rules()},
@@ -105,6 +110,18 @@ def write_categories(results_dir: Path) -> Path:
     return path
 
 
+def trim_history(path: Path, keep: int = HISTORY_RUNS) -> None:
+    """Keep the last ``keep`` runs (one JSON line each) of the history file."""
+    try:
+        lines = [line for line in path.read_bytes().splitlines() if line.strip()]
+    except FileNotFoundError:
+        return
+    if len(lines) > keep:
+        tmp = path.with_suffix(".tmp")
+        tmp.write_bytes(b"\n".join(lines[-keep:]) + b"\n")
+        tmp.replace(path)
+
+
 def generate(paths: ReportPaths, configs: ConfigFiles, *, timeout_s: float = 600.0,
              quality_gate: bool = True) -> ReportOutcome:
     """``allure generate`` (then ``allure quality-gate``) with the generated config."""
@@ -113,7 +130,14 @@ def generate(paths: ReportPaths, configs: ConfigFiles, *, timeout_s: float = 600
     if binary is None:
         return ReportOutcome(False, index, f"the Allure 3 CLI is not installed ({ALLURE_BIN}); "
                                            "run `make setup` (npm ci)")
+    if paths.report.exists():
+        if any(paths.report.iterdir()) and not index.exists():
+            return ReportOutcome(False, index, f"{paths.report} is not a report directory "
+                                               "(no index.html): refusing to replace it")
+        # Allure 3 writes into an existing report directory without replacing its data.
+        shutil.rmtree(paths.report)
     paths.history.parent.mkdir(parents=True, exist_ok=True)
+    trim_history(paths.history)
     paths.results.mkdir(parents=True, exist_ok=True)
     node_options = f"{os.environ.get('NODE_OPTIONS', '')} --import={NODE_COMPAT.as_uri()}"
     env = {**os.environ, "NO_COLOR": "1", "FORCE_COLOR": "0",

@@ -13,7 +13,7 @@ import time
 import uuid
 from pathlib import Path
 
-PASSED, FAILED, BROKEN = "passed", "failed", "broken"
+PASSED, FAILED, BROKEN, SKIPPED = "passed", "failed", "broken", "skipped"
 
 
 def write_result(results_dir: Path, *, name: str, status: str, message: str = "",
