@@ -4,11 +4,11 @@
 PY := .venv/bin/python
 PYTEST := .venv/bin/pytest
 
-## all: set up the machine, bring the platform up, run the full harness, build the Allure report
-all: setup up
-	-$(PYTEST) suites --alluredir=allure-results --clean-alluredir
-	$(MAKE) report
-	@echo "Allure report: allure-report/index.html (the platform is still up: make down)"
+## all: set up the machine, then `crashcart run`: preflight, platform up (or reused), every
+## layer in order, the Allure report (allure-report/index.html, history in allure-history/)
+RUN_ARGS ?=
+all: setup
+	.venv/bin/crashcart run $(RUN_ARGS)
 
 ## setup: system packages, PostgreSQL/RabbitMQ, virtualenv, Allure generator (idempotent)
 setup:
@@ -32,8 +32,9 @@ lint: setup
 test: setup
 	$(PYTEST) suites --alluredir=allure-results --clean-alluredir
 
+## report: rebuild the Allure report from allure-results/ (categories, history, environment)
 report:
-	node_modules/.bin/allure generate allure-results -o allure-report
+	.venv/bin/crashcart run --report-only
 
 clean: down
 	rm -rf allure-results allure-report .crashcart .pytest_cache
