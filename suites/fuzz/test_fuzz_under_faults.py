@@ -6,7 +6,7 @@ upstream read timeout (a hang the gateway would turn into its own 504).
 Schemathesis runs against the service's own port with all checks except
 `not_a_server_error`, which `declared_unavailability_only` (chaos/fuzz/hooks_faults.py)
 replaces, and `--max-response-time` at the gateway's read timeout. The default tier runs one
-fault on each kind of edge (user, product, database); the whole matrix (every edge of every
+fault on each kind of HTTP/database edge (user, product, database); the whole matrix (every edge of every
 service x latency, reset_peer, down) is the `campaign` marker's.
 """
 
@@ -30,7 +30,7 @@ from suites.fuzz.steady import wait_for_steady_state
 pytestmark = [pytest.mark.fuzz, pytest.mark.platform, pytest.mark.slow]
 
 LATENCY_MS = 1500
-MAX_EXAMPLES = 12
+MAX_EXAMPLES = 8
 IDENTITY = {"user": "alice", "product": "admin", "order": "alice", "payment": "alice"}
 
 
@@ -49,7 +49,6 @@ DEFAULT_TIER = (
     EdgeFault("order", "user", "latency"),
     EdgeFault("order", "product", "down"),
     EdgeFault("product", "db", "reset_peer"),
-    EdgeFault("payment", "user", "down"),
 )
 # Faults on user-service's own database also break the fuzzer's logins: left out.
 CALLS = {"order": ("user", "product"), "product": ("user",), "payment": ("user",), "user": ()}

@@ -51,7 +51,7 @@ def walked_checkout(cassette: Path) -> tuple[set[int], set[int]]:
     return created, payments_read
 
 
-@pytest.mark.parametrize("user", ["alice", "admin"])
+@pytest.mark.parametrize("user", ["alice", pytest.param("admin", marks=pytest.mark.campaign)])
 def test_the_checkout_walks_across_services_statefully(
         steady_platform: Any, fuzz_identities: dict[str, Credentials], tmp_path: Path,
         user: str) -> None:
