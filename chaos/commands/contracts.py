@@ -66,7 +66,7 @@ def _pacts(args: argparse.Namespace) -> Path:
 
 def handle_verify(args: argparse.Namespace, topology: Topology) -> int:
     from contracts.messages import message_producer
-    from contracts.pactkit import PROVIDERS
+    from contracts.pactkit import PROVIDERS, pact_files
     from contracts.providers import default_log_dir, run_providers
     from contracts.verify import verify_provider
 
@@ -83,6 +83,9 @@ def handle_verify(args: argparse.Namespace, topology: Topology) -> int:
         if run.returncode != 0:
             print(run.stdout[-4000:], file=sys.stderr)
             return EXIT_FAILED
+    if not pact_files(pacts):
+        print(f"FAIL no pact files in {pacts}: an empty pact folder never passes")
+        return EXIT_FAILED
     providers = args.provider or list(PROVIDERS)
     unknown = sorted(set(providers) - set(PROVIDERS))
     if unknown:
