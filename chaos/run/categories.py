@@ -68,6 +68,17 @@ FAULT_LEFT_BEHIND = Category(
     "in force (the next test would have run against a broken platform)",
     (r"fault left behind", r"faults? (still )?in force after", r"\bnot healed\b"),
 )
+def _invariant_names() -> tuple[str, ...]:
+    """The chaos layer's registered invariants (its journals say ``FAIL <name>: ...``)."""
+    try:
+        from chaos.invariants import INVARIANTS
+    except ImportError:  # pragma: no cover - the chaos layer predates its invariants
+        return ()
+    return tuple(sorted(INVARIANTS))
+
+
+_NAMED = "|".join(_invariant_names())
+
 SAGA_INVARIANT = Category(
     "Saga invariant breach",
     "an invariant of the checkout saga broke: an order lost or stuck, charged twice, stock "
@@ -75,7 +86,8 @@ SAGA_INVARIANT = Category(
     (r"invariant (breach|broken|violated)", r"invariant\b.{0,80}?\b(breach|fail|violat)",
      r"charged (twice|more than once)", r"stock (is )?not conserved", r"conservation",
      r"negative stock", r"\border[s]? (lost|stuck)\b", r"never reached a terminal state",
-     r"unroutable", r"double[- ]charge"),
+     r"unroutable", r"double[- ]charge",
+     *([rf"\b(FAIL|invariant) ({_NAMED})\b"] if _NAMED else [])),
 )
 SLO_BREACH = Category(
     "SLO breach",
@@ -108,7 +120,7 @@ CONTRACT_DRIFT = Category(
      r"Response violates schema", r"violates (the )?schema", r"Undocumented (HTTP )?status",
      r"Undocumented Content-Type", r"does not serve its document", r"does not match the schema",
      r"mismatch", r"not in the (OpenAPI|schema)", r"Unsupported methods",
-     r"schema validation"),
+     r"schema validation", r"\bFAIL \S+ -> \S+:", r"\bBREAKING\b"),
 )
 PRODUCT_OTHER = Category(
     "Other wrong answers", "the platform answered, but not as the test expected",

@@ -66,7 +66,7 @@ LAYERS: tuple[Layer, ...] = (
     Layer("toxiproxy", ("suites/toxiproxy", "suites/toxiproxy_harness"),
           "Toxiproxy API and toxic semantics on real sockets; the harness side of it",
           needs_platform=False),
-    Layer("contracts", ("contracts", "suites/contracts"),
+    Layer("contracts", ("suites/contracts",),
           "Pact consumer tests and provider verification (HTTP and saga messages)",
           profiles=ALL_PROFILES, severity="critical"),
     Layer("platform", ("suites/platform",),

@@ -75,3 +75,47 @@ def test_parametrized_cases_stay_distinct(planted: PlantedRun) -> None:
     summary = json.loads((planted.paths.report / "summary.json").read_text())
     assert "retries" not in summary["stats"], summary["stats"]
     assert summary["stats"]["total"] == len(read_results(planted.paths.results))
+
+
+def _contract_line() -> str:
+    from contracts.verify import InteractionResult
+
+    return InteractionResult(provider="product", consumer="order",
+                             description="a request for product 7", passed=False,
+                             mismatches=("[body] $.price: Expected 12.5 but received '12.50'",)
+                             ).line()
+
+
+def _invariant_line() -> str:
+    from chaos.invariants import check
+    from chaos.invariants.base import CheckContext, HttpSample
+    from chaos.invariants.sources import Sources
+    from chaos.topology import load_topology
+
+    topology = load_topology()
+    verdict = check("api_fails_well", CheckContext(topology, Sources(topology), samples=[
+        HttpSample("GET", "/api/v1/orders/1", 0, 31.0, at=0.0, error="ReadTimeout")]))
+    # The chaos suite's summary of a journal (suites/chaos/test_experiments.py).
+    return f"status failed, recovery {{}}\nFAIL {verdict.invariant}: {verdict.breaches[:5]}"
+
+
+def _gates_table() -> str:
+    from load.gates import Gate, evaluate
+    from load.samples import Sample
+
+    return evaluate([Gate("POST /api/v1/orders", "max_failure_ratio", 0.01)],
+                    {"POST /api/v1/orders": Sample(100, 9, {40: 100}, 10.0)}).table()
+
+
+@pytest.mark.parametrize(("make_message", "expected"), [
+    (_contract_line, categories.CONTRACT_DRIFT),
+    (_invariant_line, categories.SAGA_INVARIANT),
+    (_gates_table, categories.SLO_BREACH),
+], ids=["contract-verification-line", "chaos-journal-summary", "slo-gates-table"])
+def test_the_other_layers_own_wording_lands_in_its_category(
+        make_message: Any, expected: categories.Category) -> None:
+    """The messages the contract, chaos and load layers build with their own code (what
+    their assertions print), classified like the report does."""
+    message = f"AssertionError: {make_message()}"
+    got = categories.classify("failed", message)
+    assert got is expected, f"{got and got.name!r}:\n{message}"
