@@ -220,9 +220,16 @@ def run_all(args: argparse.Namespace, bulk: int, direct: dict[str, int], proxied
                         statistics.median(v / d for d, v in zip(plain, via, strict=True))))
     forwarded_gb = 2 * args.repeat * (bulk - bulk % 262144) / 1e9
     rows.append(Row("proxy CPU per GB forwarded (bulk runs)", 0.0, cpu_used / forwarded_gb, "s/GB"))
-    rtt = [(round_trips(direct["echo"], args.round_trips), round_trips(proxied["echo"], args.round_trips))
-           for _ in range(args.repeat)]
-    direct_rtt, proxied_rtt = [d for d, _ in rtt], [p for _, p in rtt]
+    direct_rtt: list[list[float]] = []
+    proxied_rtt: list[list[float]] = []
+    rtt_cpu = 0.0
+    for _ in range(args.repeat):
+        direct_rtt.append(round_trips(direct["echo"], args.round_trips))
+        before = cpu_seconds(server_pid)
+        proxied_rtt.append(round_trips(proxied["echo"], args.round_trips))
+        rtt_cpu += cpu_seconds(server_pid) - before
+    rows.append(Row("proxy CPU per 64 B round trip", 0.0,
+                    rtt_cpu * 1e6 / (args.repeat * (args.round_trips + 50)), "µs"))
     for label, fraction in (("p50", 0.5), ("p99", 0.99)):
         rows.append(Row(f"64 B round trip {label}",
                         statistics.median(percentile(s, fraction) for s in direct_rtt),

@@ -13,6 +13,7 @@ import argparse
 import asyncio
 import logging
 import os
+import resource
 import signal
 import sys
 
@@ -87,6 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.version:
         print(f"toxiproxy-server version {VERSION}")
         return 0
+    _raise_open_file_limit()
     logging.basicConfig(
         level=os.environ.get("LOG_LEVEL", "INFO").upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -101,6 +103,18 @@ def main(argv: list[str] | None = None) -> int:
         print(f"toxiproxy: {exc}", file=sys.stderr)
         return 1
     return 0
+
+
+def _raise_open_file_limit() -> None:
+    """Soft RLIMIT_NOFILE up to the hard limit, as Go ≥ 1.19 does for every Go program
+    (toxiproxy-server included): a spliced connection holds 8 descriptors (2 sockets,
+    their 2 duplicates, 2 pipes)."""
+    try:
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        if hard == resource.RLIM_INFINITY or soft < hard:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    except (OSError, ValueError):
+        pass  # keep the inherited limit
 
 
 async def _serve(options: ServerOptions) -> None:

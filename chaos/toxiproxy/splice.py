@@ -30,7 +30,11 @@ AVAILABLE = sys.platform.startswith("linux") and hasattr(os, "splice") and not o
 """splice(2) is usable here (Linux, Python ≥ 3.10) and not disabled by the environment."""
 
 PIPE_BYTES = 1024 * 1024
-"""Requested pipe capacity (the default ``/proc/sys/fs/pipe-max-size``); 64 KiB if refused."""
+"""Pipe capacity a bulk stream grows to (the default ``/proc/sys/fs/pipe-max-size``).
+
+A pipe starts at the kernel default (64 KiB) and grows once a read fills it, so idle and
+request/response connections do not count 1 MiB each against the per-user pipe quota
+(``/proc/sys/fs/pipe-user-pages-soft``; unprivileged users past it get tiny pipes)."""
 
 _FLAGS = getattr(os, "SPLICE_F_MOVE", 1) | getattr(os, "SPLICE_F_NONBLOCK", 2)
 _SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031)
@@ -64,11 +68,8 @@ class Pump:
         self._ended = ended
         self._failed = failed
         self._read_end, self._write_end = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
-        try:
-            fcntl.fcntl(self._write_end, _SETPIPE_SZ, PIPE_BYTES)
-        except OSError:
-            pass  # over the per-user pipe quota: keep the default size
         self.capacity = fcntl.fcntl(self._write_end, _GETPIPE_SZ)
+        self._grown = self.capacity >= PIPE_BYTES
         self.pending = 0
         """Bytes read from the source and not yet written to the destination."""
         self.reads = 0
@@ -98,6 +99,8 @@ class Pump:
         if count == 0:
             self._source_finished(None)
             return
+        if self.pending + count == self.capacity and not self._grown:
+            self._grow()
         self.pending += count
         self.reads += 1
         self._moved(count, 0)
@@ -144,6 +147,14 @@ class Pump:
             self._read(False)
             self._write(False)
             self._ended(self._source_error)
+
+    def _grow(self) -> None:
+        """A read filled the pipe: this is a bulk stream, give it a big pipe (once)."""
+        self._grown = True
+        try:
+            self.capacity = fcntl.fcntl(self._write_end, _SETPIPE_SZ, PIPE_BYTES)
+        except OSError:
+            pass  # over the per-user pipe quota: keep the default size
 
     def _report(self, sent: int) -> None:
         if sent:
