@@ -4,7 +4,7 @@ A background task of order-service. Every ORDER_RECONCILE_INTERVAL_S it looks at
 orders (row locks with SKIP LOCKED, so a second instance takes other rows):
 
 * **re-drive**: an order whose `next_redrive_at` (default ORDER_REDRIVE_S after creation) has
-  passed gets its `order.created` again (a new event id). Every step of the saga answers an
+  passed gets its `order.created` again (a new event id; the interval then doubles). Every step of the saga answers an
   order it already decided by re-emitting its recorded decision, so a lost or dead-lettered
   event is replaced and the saga continues from where it stopped;
 * **expiry**: an order still PENDING ORDER_DEADLINE_S after creation gets `order.expired`
@@ -119,6 +119,10 @@ class Reconciler:
         log.warning("order %s PENDING past its deadline: order.expired", order["id"])
 
     async def _push_later(self, conn: asyncpg.Connection, order_id: int) -> None:
+        """Next push after the order's age (at least ORDER_REDRIVE_S, at most
+        ORDER_DEADLINE_S): the interval doubles, so a backlog is not flooded with re-driven
+        events, and an expired order is still announced again now and then."""
         await conn.execute(
-            "UPDATE orders SET next_redrive_at = now() + make_interval(secs => $2)"
-            " WHERE id = $1", order_id, self.settings.order_redrive_s)
+            "UPDATE orders SET next_redrive_at = now() + least(make_interval(secs => $3),"
+            " greatest(make_interval(secs => $2), now() - created_at)) WHERE id = $1",
+            order_id, self.settings.order_redrive_s, self.settings.order_deadline_s)
