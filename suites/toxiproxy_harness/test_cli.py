@@ -1,4 +1,4 @@
-"""``crashcart toxiproxy``: upstream's flags in every spelling, the ready line, ``-version``,
+"""``crashcart toxiproxy``: upstream's flags in every spelling, the ready line, ``-version``, ``-help``,
 the exit statuses of a taken port and of a bad flag, and a clean SIGTERM stop.
 
 (``-config`` applying proxies *before* the API answers is checked by
@@ -86,6 +86,15 @@ def test_version_flag_prints_the_version_and_exits_0(flag: str) -> None:
     done = run_to_end([CRASHCART, "toxiproxy", flag])
     assert (done.status, done.stdout, done.stderr) == (
         0, f"toxiproxy-server version {VERSION}\n", "")
+
+
+@pytest.mark.parametrize("flag", ["-help", "-h", "--help"])
+def test_help_flag_prints_go_style_usage_and_exits_0(flag: str) -> None:
+    done = run_to_end([CRASHCART, "toxiproxy", flag])
+    assert (done.status, done.stdout) == (0, "")
+    assert done.stderr.startswith("Usage of toxiproxy:\n  -config string\n"), done.stderr
+    for name in ("-host", "-port", "-seed", "-proxy-metrics", "-runtime-metrics", "-version"):
+        assert f"\n  {name}" in done.stderr
 
 
 def test_taken_api_port_is_a_one_line_error_and_status_1() -> None:
