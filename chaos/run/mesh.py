@@ -11,6 +11,8 @@ chaos layer recorded and has not undone (broker faults too) from its ledger
 
 from __future__ import annotations
 
+import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -30,8 +32,12 @@ def proxies(toxiproxy_url: str, *, timeout_s: float = 5.0) -> dict[str, Any]:
 
 def mesh_faults(toxiproxy_url: str) -> list[str]:
     """One line per fault on the mesh: a disabled proxy or a toxic, sorted."""
+    return describe_mesh(proxies(toxiproxy_url))
+
+
+def describe_mesh(listing: dict[str, Any]) -> list[str]:
     found = []
-    for name, proxy in sorted(proxies(toxiproxy_url).items()):
+    for name, proxy in sorted(listing.items()):
         if not proxy.get("enabled", True):
             found.append(f"proxy {name} is disabled")
         for toxic in proxy.get("toxics") or []:
@@ -54,21 +60,59 @@ def process_faults(backend: LocalBackend) -> list[str]:
 
 
 def ledger_faults(state_dir: Path) -> list[str]:
-    """Faults the chaos layer recorded as applied and not yet undone."""
+    """Faults the chaos layer recorded as applied and not yet undone (read without its lock:
+    ``Ledger.snapshot`` locks and rewrites the file, too heavy for a probe per request)."""
     try:
         from chaos.faults import Ledger
     except ImportError:  # pragma: no cover - the chaos layer predates its ledger
         return []
     try:
-        return [f"recorded fault not undone: {record.description}"
-                for record in Ledger(state_dir).snapshot()]
-    except Exception as exc:  # noqa: BLE001 - an unreadable ledger is itself worth a line
+        raw = json.loads(Ledger(state_dir).path.read_text())
+    except FileNotFoundError:
+        return []
+    except (OSError, ValueError) as exc:
         return [f"fault ledger unreadable: {exc}"]
+    return [f"recorded fault not undone: {item.get('description', item)}"
+            for item in raw if isinstance(item, dict)]
 
 
 def faults_in_force(backend: LocalBackend, toxiproxy_url: str) -> list[str]:
     return (mesh_faults(toxiproxy_url) + process_faults(backend)
             + ledger_faults(backend.state.root))
+
+
+class FaultProbe:
+    """``faults_in_force`` for a probe before every request of a test: one kept-alive
+    connection to the admin API, and at most one look per ``min_interval_s``."""
+
+    def __init__(self, backend: LocalBackend, toxiproxy_url: str, *,
+                 min_interval_s: float = 0.2) -> None:
+        self.backend = backend
+        self.toxiproxy_url = toxiproxy_url
+        self.min_interval_s = min_interval_s
+        self._client = httpx.Client(timeout=5.0)
+        self._last: list[str] = []
+        self._at = 0.0
+
+    def __call__(self) -> list[str]:
+        now = time.monotonic()
+        if self._at and now - self._at < self.min_interval_s:
+            return self._last
+        self._at = now
+        self._last = (self._mesh() + process_faults(self.backend)
+                      + ledger_faults(self.backend.state.root))
+        return self._last
+
+    def _mesh(self) -> list[str]:
+        try:
+            answer = self._client.get(f"{self.toxiproxy_url}/proxies")
+            listing = dict(answer.json()) if answer.status_code == 200 else {}
+        except (httpx.HTTPError, ValueError):
+            listing = {}
+        return describe_mesh(listing)
+
+    def close(self) -> None:
+        self._client.close()
 
 
 def snapshot(toxiproxy_url: str) -> str:
