@@ -4,7 +4,8 @@ The service must serve HTTP while the broker is unreachable, so the connection l
 background task: connect, declare the saga topology, start the consumers, wait for the
 connection to close, back off, repeat. Readiness and the outbox relay read `is_ready`.
 Publishes are mandatory on a confirming channel: an event the broker cannot route at all
-(not even to the alternate exchange) is returned and `publish` raises, so the outbox keeps it.
+(no bound queue and the alternate exchange missing) is returned and `publish` raises, so
+the outbox keeps it.
 """
 
 from __future__ import annotations
