@@ -42,14 +42,14 @@ def test_chaos_run_drives_crashcart_faults_and_probes(chaos_context: FaultContex
     assert journal["steady_states"]["after"]["steady_state_met"]
     runs = {r["activity"]["name"]: r for r in journal["run"]}
     injected = runs["slow-order-database"]["output"]
-    assert injected["description"] == "latency(latency_ms=300, jitter_ms=0) on order_to_db " \
+    assert injected["description"] == "latency(latency_ms=200, jitter_ms=0) on order_to_db " \
                                       "[downstream]"
     in_force = runs["faults-in-force"]["output"]
     assert in_force["toxics"] == ["order_to_db/crashcart_latency_x_downstream"]
     assert runs["checkout-under-latency"]["output"] is True
+    assert runs["end-of-fault"]["output"]["undone"] == [injected["description"]]
     rollback = journal["rollbacks"][0]
-    assert rollback["status"] == "succeeded" and rollback["output"]["undone"] == [
-        injected["description"]]
+    assert rollback["status"] == "succeeded" and rollback["output"]["errors"] == []
     proxies = httpx.get(f"{chaos_context.toxiproxy_url}/proxies", timeout=5).json()
     assert not proxies["order_to_db"]["toxics"]
     assert not Ledger(chaos_context.state_dir).snapshot()

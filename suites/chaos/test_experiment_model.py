@@ -45,9 +45,9 @@ def test_the_python_object_equals_the_yaml_file() -> None:
         description="400 ms (±100 ms) on every reply from PostgreSQL to payment-service while "
                     "a checkout workload runs; charges must stay exactly-once and every order "
                     "must complete.",
-        tags=["toxics"], seed=11, warmup_s=2,
+        tags=["toxics"], seed=11, warmup_s=1.5,
         workload=Workload(checkouts_per_s=4, workers=2, buyers=2, products=2),
-        method=[Phase(name="slow payment database", duration_s=8, ttl_s=45, faults=[
+        method=[Phase(name="slow payment database", duration_s=6, ttl_s=45, faults=[
             {"kind": "latency", "edges": ["payment_to_db"], "stream": "downstream",
              "latency_ms": 400, "jitter_ms": 100}])],
         steady_state=SteadyState(probes=["platform_ready", "checkout_succeeds"]),

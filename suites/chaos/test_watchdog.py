@@ -26,7 +26,7 @@ from chaos.topology import REPO_ROOT
 
 pytestmark = [pytest.mark.platform, pytest.mark.slow, allure.feature("Chaos watchdog")]
 
-TTL_S = 12.0
+TTL_S = 10.0
 MARGIN_S = 6.0
 """Generous: the watchdog polls every 0.25 s, but resuming and re-checking take time here."""
 
