@@ -6,6 +6,8 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
+import allure
+
 T = TypeVar("T")
 
 
@@ -22,10 +24,18 @@ def poll_until(
     The caller asserts on the returned value, so a timeout shows the last state seen
     rather than a bare "timed out". The interval grows gently to keep load low.
     """
-    deadline = time.monotonic() + timeout
-    result = probe()
-    while not done(result) and time.monotonic() < deadline:
-        time.sleep(min(interval, max(0.0, deadline - time.monotonic())))
-        interval = min(interval * 1.5, max_interval)
+    title = f"wait up to {timeout:g}s: {_name(probe)} until {_name(done)}"
+    with allure.step(title):
+        deadline = time.monotonic() + timeout
         result = probe()
-    return result
+        while not done(result) and time.monotonic() < deadline:
+            time.sleep(min(interval, max(0.0, deadline - time.monotonic())))
+            interval = min(interval * 1.5, max_interval)
+            result = probe()
+        return result
+
+
+def _name(function: Callable[..., object]) -> str:
+    """A readable name for a report step (lambdas say where they come from)."""
+    name = getattr(function, "__qualname__", repr(function))
+    return name.replace(".<locals>.", ".").replace("<lambda>", "condition")
