@@ -42,12 +42,14 @@ class Recovery:
         checkout_at: float | None = None if ctx.checkout_probe is not None else start
         drained_at: float | None = None
         waiting: list[str] = []
+        first_seen: list[str] = []
         while time.time() < deadline and (checkout_at is None or drained_at is None):
             if checkout_at is None and ctx.checkout_probe is not None:
                 if ctx.checkout_probe(max(1.0, deadline - time.time())):
                     checkout_at = time.time()
             if drained_at is None:
                 waiting = backlog(ctx)
+                first_seen = first_seen or waiting
                 if not waiting:
                     drained_at = time.time()
                 else:
@@ -56,6 +58,7 @@ class Recovery:
             "checkout_ok_after_s": _after(checkout_at, start),
             "drained_after_s": _after(drained_at, start),
             "bound_s": ctx.bounds.recovery_within_s,
+            "backlog_at_removal": first_seen,
         }
         breaches = []
         if checkout_at is None:
