@@ -76,6 +76,8 @@ class RunState:
     infrastructure_failed: bool = False
     outcomes: list[LayerOutcome] = field(default_factory=list)
     cleanup_notes: list[str] = field(default_factory=list)
+    environment: dict[str, str] = field(default_factory=dict)
+    """Read from the platform while it still runs (versions), written with the report."""
 
     def on_signal(self, signum: int, _frame: FrameType | None) -> None:
         if self.finishing:
@@ -256,6 +258,10 @@ class Orchestrator:
         """Faults removed, processes of the run ended, the platform down if started here."""
         self.display.set_phase("cleanup")
         platform = state.platform
+        recorded = self.backend.state.load() if platform is not None else None
+        state.environment = environment(
+            self.topology, toxiproxy_url=platform.toxiproxy_url if platform else None,
+            service_urls=recorded.service_urls if recorded is not None else None)
         if platform is not None:
             if state.interrupted:
                 state.cleanup_notes += mesh.heal_everything(platform.backend,
@@ -298,10 +304,7 @@ class Orchestrator:
             "run.interrupted": "yes" if state.interrupted else "no",
             "run.started": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(started_wall)),
         }
-        platform = state.platform
-        write_environment(paths.results, environment(
-            self.topology, toxiproxy_url=platform.toxiproxy_url if platform else None,
-            extra=extra))
+        write_environment(paths.results, {**state.environment, **extra})
         order = _history_entries(paths.history) + 1
         write_executor(paths.results, build_name=f"crashcart run #{order} "
                                                   f"({self.options.profile}, {state.run_id})",
