@@ -51,7 +51,7 @@ def pact_factory(request: pytest.FixtureRequest, pacts_folder: Path) -> Iterator
             pact.write_file(pacts_folder)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def saga_dbs() -> Iterator[SagaDatabases]:
     """Fresh product/order/payment databases with each service's real consumers on them."""
     with saga_databases(load_topology()) as dbs:

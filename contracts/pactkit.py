@@ -16,6 +16,8 @@ from typing import Any
 
 from pact import Pact, generate, match
 
+os.environ.setdefault("PACT_DO_NOT_TRACK", "true")  # no telemetry from the Rust core (P14)
+
 CONTRACTS_DIR = Path(__file__).resolve().parent
 PACTS_DIR_ENV = "CRASHCART_PACTS_DIR"
 

@@ -29,8 +29,10 @@ class Pair:
 
     @property
     def feature(self) -> str:
-        return f"{self.consumer} -> {self.provider}" + (" (events)" if self.kind == "message"
-                                                         else "")
+        """The Allure feature of the pair (its consumer tests use the same)."""
+        if self.kind == "message":
+            return f"{self.consumer} <- {self.provider} (events)"
+        return f"{self.consumer} -> {self.provider}"
 
 
 PAIRS: tuple[Pair, ...] = (

@@ -15,8 +15,8 @@ import os
 import socket
 import sys
 import time
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -138,29 +138,32 @@ def default_log_dir() -> Path:
     return base / "logs"
 
 
+DEPENDENCIES = {"user-service": (), "product-service": ("user-service",),
+                "payment-service": ("user-service",),
+                "order-service": ("user-service", "product-service")}
+"""Who each provider calls (order-service prices and checks users; every service checks
+tokens' users with user-service), in a start order that has every dependency first."""
+
+
 @contextmanager
 def run_providers(topology: Topology, *, log_dir: Path,
-                  apps: Mapping[str, str] | None = None, instance: str = ""
-                  ) -> Iterator[dict[str, ProviderProcess]]:
-    """All four providers in contract-test mode, wired to each other; all stopped afterwards.
+                  apps: Mapping[str, str] | None = None, instance: str = "",
+                  only: Iterable[str] | None = None) -> Iterator[dict[str, ProviderProcess]]:
+    """The providers in contract-test mode, wired to each other; all stopped afterwards.
 
-    ``apps`` maps a provider name to another ASGI path to serve (a patched copy).
+    ``only``: these providers and what they depend on (default: all four). ``apps`` maps a
+    provider name to another ASGI path to serve (a patched copy); ``instance`` tags the
+    databases so a second set can run beside the first.
     """
-    from contextlib import ExitStack
-
-    from contracts.pactkit import ORDER, PAYMENT, PRODUCT, USER
-
+    wanted = set(only or DEPENDENCIES)
+    for name in list(wanted):
+        wanted |= set(DEPENDENCIES[name])
     other_apps = apps or {}
     running: dict[str, ProviderProcess] = {}
     with ExitStack() as stack:
-        def start(provider: str, deps: dict[str, str]) -> None:
+        for provider in (p for p in DEPENDENCIES if p in wanted):
+            deps = {SERVICE_OF[d]: running[d].url for d in DEPENDENCIES[provider]}
             running[provider] = stack.enter_context(run_provider(
                 topology, provider, deps=deps, log_dir=log_dir, app=other_apps.get(provider),
                 instance=instance))
-
-        start(USER, {})
-        user_url = running[USER].url
-        start(PRODUCT, {"user": user_url})
-        start(PAYMENT, {"user": user_url})
-        start(ORDER, {"user": user_url, "product": running[PRODUCT].url})
         yield running

@@ -48,7 +48,7 @@ def message_examples(pacts: Path) -> list[MessageExample]:
             if interaction.get("type") != "Asynchronous/Messages":
                 continue
             content = (interaction.get("contents") or {}).get("content")
-            payload = json.loads(content) if isinstance(content, str) else dict(content)
+            payload = json.loads(content) if isinstance(content, str) else dict(content or {})
             found.append(MessageExample(
                 consumer=doc["consumer"]["name"], provider=doc["provider"]["name"],
                 description=interaction["description"],

@@ -93,7 +93,8 @@ def handle_verify(args: argparse.Namespace, topology: Topology) -> int:
               f"(known: {', '.join(PROVIDERS)})", file=sys.stderr)
         return EXIT_FAILED
     verified = failed = 0
-    with run_providers(topology, log_dir=default_log_dir(), instance="_cli") as running:
+    with run_providers(topology, log_dir=default_log_dir(), instance="_cli",
+                       only=providers) as running:
         for provider in providers:
             report = verify_provider(provider, pacts, url=running[provider].url,
                                      messages=message_producer(provider), quiet=True)
@@ -101,7 +102,7 @@ def handle_verify(args: argparse.Namespace, topology: Topology) -> int:
                 print(line)
             verified += len(report.interactions)
             failed += sum(not i.passed for i in report.interactions) + (not report.passed)
-        urls = {name: proc.url for name, proc in running.items()}
+        urls = {name: running[name].url for name in providers}
         drift_failed = 0 if args.no_drift else _drift(pacts, topology, urls)
     print(f"{verified} interaction(s) verified, "
           f"{'all passed' if not failed else 'FAILURES'}; drift checks "

@@ -31,9 +31,10 @@ def contract_log_dir() -> Path:
     return default_log_dir()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def contract_providers(topology: Topology, contract_log_dir: Path
                        ) -> Iterator[dict[str, ProviderProcess]]:
-    """The four services in contract-test mode on free ports, own databases, no broker."""
+    """The four services in contract-test mode on free ports, own databases, no broker;
+    stopped when this package's tests are done (not held through the rest of the run)."""
     with run_providers(topology, log_dir=contract_log_dir) as running:
         yield running

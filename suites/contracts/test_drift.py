@@ -33,7 +33,7 @@ from contracts.providers import ProviderProcess
 pytestmark = [allure.epic("contracts"), allure.feature("drift checks")]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def served(contract_providers: dict[str, ProviderProcess]) -> dict[str, dict[str, Any]]:
     return {name: served_openapi(proc.url) for name, proc in contract_providers.items()}
 

@@ -10,7 +10,7 @@ import allure
 import pytest
 
 from contracts.messages import message_producer
-from contracts.pactkit import PROVIDERS
+from contracts.pactkit import CONTRACTS_DIR, PROVIDERS
 from contracts.pairs import PAIRS, Pair
 from contracts.providers import ProviderProcess
 from contracts.verify import VerificationReport, verify_provider
@@ -18,7 +18,7 @@ from contracts.verify import VerificationReport, verify_provider
 pytestmark = [allure.epic("contracts")]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def verification(contract_providers: dict[str, ProviderProcess], pacts_folder: Path
                  ) -> dict[str, VerificationReport]:
     """Each provider verified once (HTTP and messages together); pairs read their part."""
@@ -32,10 +32,11 @@ def verification(contract_providers: dict[str, ProviderProcess], pacts_folder: P
     return reports
 
 
-@pytest.mark.parametrize("pair", PAIRS, ids=[p.folder for p in PAIRS])
+@pytest.mark.parametrize("pair", [pytest.param(p, id=p.folder, marks=allure.feature(p.feature))
+                                  for p in PAIRS])
 def test_provider_honours_the_pact(pair: Pair, verification: dict[str, VerificationReport]
                                    ) -> None:
-    allure.dynamic.feature(pair.feature)
+    """One feature per pair in Allure: the consumer tests and this verification together."""
     report = verification[pair.provider]
     mine = [i for i in report.interactions
             if i.consumer == pair.consumer and i.kind == pair.kind]
@@ -44,3 +45,10 @@ def test_provider_honours_the_pact(pair: Pair, verification: dict[str, Verificat
     assert not report.errors, "\n".join(report.errors)
     failed = [i.line() for i in mine if not i.passed]
     assert not failed, "\n".join(failed)
+
+
+def test_each_pair_folder_labels_its_tests_with_the_pair_feature() -> None:
+    """Allure shows one feature per pair: the folder's consumer tests carry the same label."""
+    for pair in PAIRS:
+        source = (CONTRACTS_DIR / pair.folder / "test_consumer.py").read_text()
+        assert f'allure.feature("{pair.feature}")' in source, pair.folder
