@@ -1,11 +1,10 @@
-"""Fixtures of the platform suite: a gateway client (with its exchanges attached to the
-Allure report when a test fails), the admin token, fresh buyers and fresh products."""
+"""Fixtures of the platform suite: a gateway client (its exchanges are attached to the
+Allure report by suites/fixtures/reporting.py), the admin token, fresh buyers and fresh products."""
 from __future__ import annotations
 
 from collections.abc import Callable, Generator, Iterator
 from typing import Any
 
-import allure
 import httpx
 import pytest
 
@@ -29,15 +28,11 @@ def gateway_url(running_platform: Any) -> str:
 
 
 @pytest.fixture
-def api(gateway_url: str, request: pytest.FixtureRequest) -> Iterator[httpx.Client]:
-    """A gateway client; on failure its last exchanges go into the report."""
-    client, log = gateway_client(gateway_url)
+def api(gateway_url: str) -> Iterator[httpx.Client]:
+    """A gateway client; its exchanges go into the report (suites/fixtures/reporting.py)."""
+    client, _log = gateway_client(gateway_url)
     with client:
         yield client
-    report = getattr(request.node, "report_call", None)
-    if report is not None and report.failed and log.entries:
-        allure.attach(log.render(), name="HTTP exchanges (most recent last)",
-                      attachment_type=allure.attachment_type.TEXT)
 
 
 @pytest.fixture(scope="session")
