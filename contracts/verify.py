@@ -72,16 +72,21 @@ def _mismatch_text(raw: dict[str, Any]) -> str:
 
 @contextmanager
 def _stdout_silenced() -> Iterator[None]:
-    """The FFI prints its report straight to fd 1 (P10); the CLI prints its own lines."""
+    """The FFI prints its report straight to fd 1 (P10) and pact-python's message relay logs
+    each request to stderr; the CLI prints its own lines (results keep every detail)."""
     sys.stdout.flush()
-    saved = os.dup(1)
+    sys.stderr.flush()
+    saved = [os.dup(1), os.dup(2)]
     try:
         with open(os.devnull, "wb") as null:
             os.dup2(null.fileno(), 1)
+            os.dup2(null.fileno(), 2)
             yield
     finally:
-        os.dup2(saved, 1)
-        os.close(saved)
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        for fd in saved:
+            os.close(fd)
 
 
 def verify_provider(provider: str, folder: Path, *, url: str | None = None,
