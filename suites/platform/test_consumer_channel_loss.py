@@ -8,6 +8,7 @@ permission is back and then recovers without a restart.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -16,7 +17,7 @@ import allure
 import httpx
 import pytest
 
-from chaos.faults.rabbit import close_consumer_channels, consumer_channels, rabbitmqctl
+from chaos.faults.rabbit import close_consumer_channels, rabbitmqctl
 from suites.helpers import factories
 from suites.helpers.waiting import poll_until
 
@@ -30,7 +31,7 @@ def _ready(running_platform: Any) -> tuple[int, dict[str, Any]]:
     return answer.status_code, answer.json()
 
 
-@pytest.fixture
+@contextlib.contextmanager
 def queue_read_refused(running_platform: Any) -> Iterator[None]:
     """Refuse `read` on product.saga to the platform's broker user; always restored."""
     rabbit = running_platform.topology.rabbitmq
@@ -48,31 +49,20 @@ def queue_read_refused(running_platform: Any) -> Iterator[None]:
 
 def test_a_closed_consumer_channel_is_reported_and_reopened(
         api: httpx.Client, running_platform: Any, buyer: factories.Account,
-        new_product: Any, queue_read_refused: None) -> None:
+        new_product: Any) -> None:
     vhost = running_platform.topology.rabbitmq.vhost
     assert _ready(running_platform)[0] == 200
-    assert close_consumer_channels(vhost, CONNECTION) >= 1
+    with queue_read_refused(running_platform):
+        assert close_consumer_channels(vhost, CONNECTION) >= 1
+        status, body = poll_until(lambda: _ready(running_platform), lambda r: r[0] == 503,
+                                  timeout=10)
+        assert status == 503 and body["status"] == "not_ready", body
+        assert body["checks"] == {"database": "up", "broker": "up", "consumers": "down"}, body
 
-    status, body = poll_until(lambda: _ready(running_platform), lambda r: r[0] == 503,
-                              timeout=10)
-    assert status == 503 and body["status"] == "not_ready", body
-    assert body["checks"] == {"database": "up", "broker": "up", "consumers": "down"}, body
-
-
-def test_the_consumer_recovers_by_itself(api: httpx.Client, running_platform: Any,
-                                          buyer: factories.Account, new_product: Any) -> None:
-    """Runs after the test above restored the permission: no restart in between."""
-    vhost = running_platform.topology.rabbitmq.vhost
+    # The permission is back: the consumer re-opens its channel by itself (no restart).
     status, body = poll_until(lambda: _ready(running_platform), lambda r: r[0] == 200,
                               timeout=15)
     assert status == 200 and body["checks"]["consumers"] == "up", body
-    assert len(consumer_channels(vhost, CONNECTION)) >= 1
-
-    # Without the permission trick: a plain close is recovered within seconds as well.
-    assert close_consumer_channels(vhost, CONNECTION) >= 1
-    status, body = poll_until(lambda: _ready(running_platform), lambda r: r[0] == 200,
-                              timeout=15)
-    assert status == 200, body
     pid = new_product(stock=2)["id"]
     placed = factories.place_order(api, buyer, [{"product_id": pid, "quantity": 1}])
     assert factories.wait_for_order(api, buyer, placed.json()["id"], timeout=20)["status"] == "PAID"
