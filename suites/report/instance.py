@@ -18,8 +18,10 @@ VHOST = "crashcart_e_report"
 CRASHCART = Path(sys.executable).with_name("crashcart")
 
 
-def run_env(state_dir: Path) -> dict[str, str]:
-    ensure_vhost(VHOST)
+def run_env(state_dir: Path, *, platform: bool = True) -> dict[str, str]:
+    """The nested run's environment; ``platform``: it will start one (needs the vhost)."""
+    if platform:
+        ensure_vhost(VHOST)
     env = {k: v for k, v in os.environ.items()
            if not k.startswith("CRASHCART_") and k not in ("TOXIPROXY_URL",)}
     env.update({"CRASHCART_STATE_DIR": str(state_dir), "CRASHCART_PORT_OFFSET": str(OFFSET),

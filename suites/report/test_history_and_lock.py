@@ -27,7 +27,7 @@ def _test_results(report_dir: Path) -> list[dict[str, object]]:
 
 @pytest.fixture
 def env(tmp_path: Path) -> Iterator[dict[str, str]]:
-    yield instance.run_env(tmp_path / "state")
+    yield instance.run_env(tmp_path / "state", platform=False)
 
 
 def test_two_runs_in_a_row_show_history_in_the_second_report(
