@@ -266,6 +266,8 @@ class Link:
         if transport.get_write_buffer_size():
             if not self._awaiting_drain:  # high=0: pause the source now, resume when empty
                 self._awaiting_drain = True
+                log.debug("proxy %s %s: splice waits for %d buffered bytes", self.connection.proxy.name,
+                          self.stream, transport.get_write_buffer_size())
                 transport.set_write_buffer_limits(high=0, low=0)
             return
         try:

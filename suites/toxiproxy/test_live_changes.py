@@ -358,3 +358,69 @@ def test_toxic_added_while_the_client_is_full_keeps_every_byte_in_order(
         received += net.recv_exactly(client, len(after), timeout=30.0)
         upstream.wait_for_connections(1)
     assert received == payload + after, "bytes were lost, reordered or corrupted"
+
+
+def test_toxic_added_and_removed_while_the_client_is_full_keeps_every_byte_in_order(
+    api: httpx.Client, upstream_factory: Callable[[Behaviour], Upstream]
+) -> None:
+    """Both changes land while the client reads nothing, so the bytes that went through the
+    chain are still queued for the client when the stream is toxic-free again (the embedded
+    server must deliver them before it hands the stream back to its zero-copy path)."""
+    payload = os.urandom(BACKLOG_BYTES)
+    progress = [0]
+
+    def tracked_source(conn: UpstreamConnection) -> None:
+        view = memoryview(payload)
+        for offset in range(0, len(payload), 65536):
+            conn.sock.sendall(view[offset:offset + 65536])
+            progress[0] = offset + 65536
+        conn.read_until_eof()
+
+    upstream = upstream_factory(tracked_source)
+    proxy = admin.create_proxy(api, upstream.address)
+    with net.connect(admin.port_of(proxy["listen"]), timeout=60.0) as client:
+        assert _stalled(progress), "the source never blocked"
+        chunks: list[bytes] = []  # read from 0.5 s on: Go's API call waits for a stuck link
+        reader = threading.Timer(0.5, lambda: chunks.append(
+            net.recv_exactly(client, len(payload), timeout=60.0)))
+        reader.start()
+        admin.add_toxic(api, proxy["name"], "latency", stream="downstream",
+                        attributes={"latency": 1})
+        admin.remove_toxic(api, proxy["name"], "latency_downstream")
+        reader.join(60)
+        assert chunks, "the client did not receive the whole payload"
+        client.sendall(b"still open")
+        conn = upstream.wait_for_connections(1)[0]
+        assert net.wait_until(lambda: bytes(conn.received) == b"still open", timeout=5.0)
+    assert chunks[0] == payload, "bytes were lost, reordered or corrupted"
+
+
+def test_toxic_removed_while_its_output_waits_for_a_slow_client_keeps_the_order(
+    api: httpx.Client, upstream_factory: Callable[[Behaviour], Upstream]
+) -> None:
+    """A small receive window keeps what the toxic already forwarded queued for the client
+    when the toxic is removed; bytes sent afterwards must not overtake it (on the embedded
+    server they may only take the zero-copy path once that queue has drained)."""
+    first, second = os.urandom(200 * 1024), os.urandom(2 * 1024 * 1024)
+    more = threading.Event()
+
+    def two_parts(conn: UpstreamConnection) -> None:
+        conn.sock.sendall(first)
+        if more.wait(30):
+            conn.sock.sendall(second)
+        conn.read_until_eof()
+
+    upstream = upstream_factory(two_parts)
+    proxy = admin.create_proxy(api, upstream.address)
+    admin.add_toxic(api, proxy["name"], "latency", stream="downstream", attributes={"latency": 0})
+    client = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # before connect: tiny window
+    client.settimeout(30.0)
+    with client:
+        client.connect(("127.0.0.1", admin.port_of(proxy["listen"])))
+        upstream.wait_for_connections(1)
+        time.sleep(0.3)  # `first` crosses the toxic and queues for the non-reading client
+        admin.remove_toxic(api, proxy["name"], "latency_downstream")
+        more.set()
+        received = net.recv_exactly(client, len(first) + len(second), timeout=30.0)
+    assert received == first + second, "bytes were lost, reordered or corrupted"
