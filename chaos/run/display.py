@@ -37,8 +37,9 @@ class Display:
 
     def __enter__(self) -> Display:
         if self.console.is_terminal:
-            self._live = Live(self._render(), console=self.console, refresh_per_second=4,
-                              transient=True)
+            # get_renderable: the clock keeps moving while a phase blocks (report, cleanup).
+            self._live = Live(console=self.console, refresh_per_second=4, transient=True,
+                              get_renderable=self._render)
             self._live.__enter__()
         return self
 
@@ -90,4 +91,4 @@ class Display:
 
     def _update(self) -> None:
         if self._live is not None:
-            self._live.update(self._render())
+            self._live.refresh()
