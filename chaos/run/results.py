@@ -23,7 +23,7 @@ def write_result(results_dir: Path, *, name: str, status: str, message: str = ""
     """One result file (and its text attachments); ids are stable per (layer, name)."""
     results_dir.mkdir(parents=True, exist_ok=True)
     now_ms = int(time.time() * 1000)
-    full_name = f"crashcart.run.{layer}.{name}"
+    full_name = f"crashcart run › {layer} › {name}"
     attached = []
     for title, text in (attachments or {}).items():
         source = f"{uuid.uuid4()}-attachment.txt"
