@@ -86,7 +86,7 @@ class FaultProbe:
     connection to the admin API, and at most one look per ``min_interval_s``."""
 
     def __init__(self, backend: LocalBackend, toxiproxy_url: str, *,
-                 min_interval_s: float = 0.2) -> None:
+                 min_interval_s: float = 0.5) -> None:
         self.backend = backend
         self.toxiproxy_url = toxiproxy_url
         self.min_interval_s = min_interval_s
