@@ -108,3 +108,22 @@ def db_value(topology: Topology, service: str, sql: str, *args: Any) -> Any:
     pg = topology.postgres
     url = pg.url(topology.service(service).database, host=pg.host, port=pg.port)
     return asyncio.run(_query(url, sql, *args))
+
+
+async def _transaction(url: str, statements: list[tuple[str, tuple[Any, ...]]]) -> None:
+    conn = await asyncpg.connect(url, timeout=10)
+    try:
+        async with conn.transaction():
+            for sql, args in statements:
+                await conn.execute(sql, *args)
+    finally:
+        await conn.close()
+
+
+def db_transaction(topology: Topology, service: str,
+                   statements: list[tuple[str, tuple[Any, ...]]]) -> None:
+    """Several statements in one transaction on a service's database (test preconditions
+    that must keep the service's own invariants, e.g. stock conservation)."""
+    pg = topology.postgres
+    url = pg.url(topology.service(service).database, host=pg.host, port=pg.port)
+    asyncio.run(_transaction(url, statements))

@@ -5,6 +5,11 @@ the same message again (same message id) has none; events out of order end corre
 Waiting is on the consumer's own counters (``crashcart_consumer_messages_total``), so a
 redelivery is known to have been handled — as a duplicate — before its absence of effect is
 asserted.
+
+The platform is shared with later suites and global invariant checks, so every synthetic
+order id first gets a PENDING row in order-service's database and every chain ends in a
+state the invariants accept (PAID with exactly one approved charge, PAYMENT_FAILED or
+REJECTED with none, stock conserved).
 """
 
 from __future__ import annotations
@@ -19,7 +24,14 @@ import pytest
 
 from chaos.storefront import OrderLine, Storefront
 from contracts.pactkit import ORDER, PAYMENT, PRODUCT, SERVICE_OF
-from contracts.roundtrip import MessageExample, db_value, fresh_id, message_examples, publish
+from contracts.roundtrip import (
+    MessageExample,
+    db_transaction,
+    db_value,
+    fresh_id,
+    message_examples,
+    publish,
+)
 from contracts.roundtrip import with_ids as _with_ids
 from suites.fixtures.platform import RunningPlatform
 from suites.helpers.factories import admin_credentials, unique
@@ -83,9 +95,9 @@ class Platform:
                             " (payload->>'order_id')::bigint = $1 AND event_type IN"
                             " ('order.paid', 'order.payment_failed')", order_id))
 
-    def pending_order(self, user_id: int) -> int:
-        """A PENDING order written straight into order-service's database (no saga runs for
-        it, so only the published example moves it)."""
+    def pending_order(self, user_id: int = 7001) -> int:
+        """A PENDING order written straight into order-service's database (no saga started
+        for it: only the published events move it)."""
         order_id = fresh_id()
         db_value(self.topology, "order",
                  "INSERT INTO orders (id, user_id, total, currency, idempotency_key,"
@@ -94,12 +106,24 @@ class Platform:
         return order_id
 
     def reserve(self, order_id: int, product_id: int) -> None:
-        """Precondition: ``order_id`` holds 2 units of ``product_id`` (a setup event)."""
-        publish(self.topology, "order.created", {
+        """Precondition: ``order_id`` holds 2 units of ``product_id`` — written as
+        product-service writes a reservation (available -> reserved, conserved), without
+        an order.created that would start a charge."""
+        db_transaction(self.topology, "product", [
+            ("UPDATE products SET stock = stock - 2, reserved = reserved + 2 WHERE id = $1",
+             (product_id,)),
+            ("INSERT INTO reservations (order_id, state) VALUES ($1, 'RESERVED')", (order_id,)),
+            ("INSERT INTO reservation_items (order_id, product_id, quantity) VALUES ($1, $2, 2)",
+             (order_id, product_id))])
+        assert self.reservation(order_id) == "RESERVED"
+
+    def charge_for_real(self, order_id: int) -> None:
+        """Let payment-service charge ``order_id`` once (an inventory.reserved), so an order an
+        example moved to PAID has its one approved charge at the processor."""
+        publish(self.topology, "inventory.reserved", {
             "order_id": order_id, "user_id": 7001, "amount": "39.98", "currency": "EUR",
-            "payment_token": "tok_visa",
-            "items": [{"product_id": product_id, "quantity": 2, "unit_price": "19.99"}]})
-        _wait(lambda: self.reservation(order_id), "RESERVED", f"order {order_id} reserved")
+            "payment_token": "tok_visa"})
+        _wait(lambda: self.payments(order_id), ["APPROVED"], "the real charge")
 
 
 @pytest.fixture(scope="module")
@@ -125,12 +149,14 @@ def _round_trip(platform: Platform, example: MessageExample, payload: dict[str, 
 
 
 def _order_created(platform: Platform, example: MessageExample) -> None:
-    product_id, order_id = platform.product(stock=5), fresh_id()
+    """The reservation is made; the saga then runs on (charge, PAID, committed)."""
+    product_id, order_id = platform.product(stock=5), platform.pending_order()
     payload = _with_ids(example.payload, order_id=order_id, product_id=product_id)
     quantity = sum(int(i["quantity"]) for i in payload["items"])
 
     def effect() -> None:
-        _wait(lambda: platform.reservation(order_id), "RESERVED", "reservation")
+        _wait(lambda: platform.reservation(order_id) in ("RESERVED", "COMMITTED"), True,
+              "reservation")
         assert platform.stock(product_id) == 5 - quantity
 
     _round_trip(platform, example, payload, effect,
@@ -153,7 +179,7 @@ def _order_ended(state: str, stock_after: int) -> Callable[[Platform, MessageExa
 
 
 def _order_expired_product(platform: Platform, example: MessageExample) -> None:
-    order_id = fresh_id()
+    order_id = platform.pending_order()
     payload = _with_ids(example.payload, order_id=order_id)
     _round_trip(platform, example, payload,
                 lambda: _wait(lambda: platform.reservation(order_id), "EXPIRED", "tombstone"),
@@ -161,7 +187,7 @@ def _order_expired_product(platform: Platform, example: MessageExample) -> None:
 
 
 def _charge(platform: Platform, example: MessageExample) -> None:
-    order_id = fresh_id()
+    order_id = platform.pending_order()
     payload = _with_ids(example.payload, order_id=order_id)
     outcome = "DECLINED" if example.routing_key == "order.expired" or \
         payload.get("payment_token") == "tok_chargeDeclined" else "APPROVED"
@@ -171,7 +197,7 @@ def _charge(platform: Platform, example: MessageExample) -> None:
 
 
 def _order_moved(platform: Platform, example: MessageExample) -> None:
-    order_id = platform.pending_order(user_id=fresh_id())
+    order_id = platform.pending_order()
     payload = _with_ids(example.payload, order_id=order_id)
     if example.routing_key == "inventory.rejected":
         final, announced = "REJECTED", 0
@@ -184,6 +210,9 @@ def _order_moved(platform: Platform, example: MessageExample) -> None:
 
     _round_trip(platform, example, payload, effect,
                 lambda: assert_equal(platform.announced(order_id), announced, "announcements"))
+    if final == "PAID":
+        platform.charge_for_real(order_id)
+        assert platform.order_status(order_id) == "PAID"
 
 
 def assert_equal(seen: Any, expected: Any, what: str) -> None:
@@ -223,7 +252,7 @@ def test_every_message_example_travels_through_the_broker_once(pacts_folder: Pat
 def test_a_payment_failure_before_the_order_leaves_no_stock_held(platform: Platform) -> None:
     """order.payment_failed overtakes order.created: the reservation is tombstoned first, so
     the late order.created takes nothing (no units held for an order that failed)."""
-    product_id, order_id = platform.product(stock=5), fresh_id()
+    product_id, order_id = platform.product(stock=5), fresh_id()  # no order row: no charge
     publish(platform.topology, "order.payment_failed", {"order_id": order_id, "user_id": 7001})
     _wait(lambda: platform.reservation(order_id), "EXPIRED", "tombstone")
     processed = _counter(platform.running, PRODUCT, "processed")
