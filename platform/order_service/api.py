@@ -44,9 +44,10 @@ class Order(BaseModel):
     id: int
     user_id: int
     status: OrderStatus = Field(description=(
-        "PENDING until the saga decides; then PAID, PAYMENT_FAILED (declined, or not decided "
-        "within the order deadline: nothing charged, stock released) or REJECTED (not enough "
-        "stock, nobody charged). Terminal states never change."))
+        "PENDING until the saga decides; then PAID, PAYMENT_FAILED (declined, or past the "
+        "order deadline while holding stock: nothing charged, stock released) or REJECTED "
+        "(not enough stock, or past the deadline before stock was reserved: nobody charged). "
+        "Terminal states never change."))
     items: list[OrderItem]
     total: Amount
     currency: str
@@ -96,9 +97,10 @@ GET_ORDER_LINK = {"GetOrder": {"operationId": "getOrder",
         " `Idempotency-Key` is 1 to 64 characters. Prices and the"
         " total come from product-service, never from the request; fields the schema does not"
         " name (a price, a total, a status, a user id) are ignored. An order not decided"
-        " within the order deadline (ORDER_DEADLINE_S, 60 s by default) ends PAYMENT_FAILED"
-        " with its reservation released and nothing charged, unless the card had already been"
-        " charged, in which case it ends PAID."),
+        " within the order deadline (ORDER_DEADLINE_S, 60 s by default) ends REJECTED if no"
+        " stock was reserved for it yet, PAYMENT_FAILED if stock was held but not charged (the"
+        " stock is released), and PAID if the card had already been charged; nobody is ever"
+        " charged for an order that does not end PAID."),
     responses={
         202: {"description": "Accepted: the order is PENDING", "links": GET_ORDER_LINK},
         200: {"description": "Repeat of an earlier request with the same Idempotency-Key",

@@ -41,8 +41,8 @@ def order_created(order_id: int, user_id: int, lines: list[dict[str, Any]], amou
 
 def order_expired(order_id: int, user_id: int, amount: Decimal, currency: str
                   ) -> dict[str, Any]:
-    """Payload of `order.expired`: payment-service closes the charge with it (and records a
-    DECLINED payment if nothing was charged), product-service tombstones an unreserved order."""
+    """Payload of `order.expired` (to product-service, which rejects an unreserved order or
+    passes the expiry on to payment-service as `inventory.expired`)."""
     return {"order_id": order_id, "user_id": user_id, "amount": f"{amount:.2f}",
             "currency": currency}
 

@@ -4,16 +4,17 @@ A background task of order-service. Every ORDER_RECONCILE_INTERVAL_S it looks at
 orders (row locks with SKIP LOCKED, so a second instance takes other rows):
 
 * **re-drive**: an order whose `next_redrive_at` (default ORDER_REDRIVE_S after creation) has
-  passed gets its `order.created` again (a new event id; the interval then doubles). Every step of the saga answers an
-  order it already decided by re-emitting its recorded decision, so a lost or dead-lettered
-  event is replaced and the saga continues from where it stopped;
+  passed gets its `order.created` again (a new event id; the interval then doubles). Every
+  step of the saga answers an order it already decided by re-emitting its recorded
+  decision, so a lost or dead-lettered event is replaced and the saga continues;
 * **expiry**: an order still PENDING ORDER_DEADLINE_S after creation gets `order.expired`
-  (again every ORDER_REDRIVE_S until it is decided). payment-service is the one that knows
-  whether money moved: it closes the charge at the processor and answers `payment.completed`
-  — DECLINED when nothing was charged (the order ends PAYMENT_FAILED and product-service
-  releases the reservation), APPROVED when the processor had already charged (the order
-  ends PAID: never a charge for an order that did not end PAID). product-service tombstones
-  an order it never reserved, so a late `order.created` reserves nothing.
+  (again now and then until it is decided). product-service answers for an order it never
+  reserved: tombstone (a late `order.created` reserves nothing) and `inventory.rejected`, so
+  the order ends REJECTED with nobody charged. For an order holding stock it passes the
+  expiry to payment-service (`inventory.expired`), the one that knows whether money moved:
+  it closes the charge at the processor — DECLINED when nothing was charged (the order ends
+  PAYMENT_FAILED, the reservation is released), APPROVED when the processor had already
+  charged (the order ends PAID: never a charge for an order that did not end PAID).
 """
 
 from __future__ import annotations

@@ -7,10 +7,12 @@ its `payment.completed` event and the inbox row. A payment already recorded for 
 is answered by re-emitting its `payment.completed` (a re-driven saga gets the decision
 again instead of silence).
 
-`order.expired` (order-service's deadline) closes the order's key at the processor: with no
-charge yet, a DECLINED one is recorded, so no charge can happen after the expiry and the
-order ends PAYMENT_FAILED; if the processor had already approved it, the order ends PAID
-(never a charge for an order that did not end PAID).
+`inventory.expired` (order-service's deadline, passed on by product-service for an order that
+holds stock) closes the order's key at the processor: with no charge yet, a DECLINED one is
+recorded, so no charge can happen after the expiry and the order ends PAYMENT_FAILED; if the
+processor had already approved it, the order ends PAID (never a charge for an order that did
+not end PAID). An order that expired before anything was reserved never reaches
+payment-service (product-service rejects it), so a REJECTED order has no ledger row.
 """
 
 from __future__ import annotations
@@ -89,7 +91,7 @@ def charge_step(processor: Processor) -> TwoPhase:
 
 
 def expiry_step(processor: Processor) -> TwoPhase:
-    """`order.expired`: close the key at the processor (no charge after it), then record."""
+    """`inventory.expired`: close the key at the processor (no charge after it), then record."""
     async def prepare(event: Event) -> Outcome | None:
         data = event.payload
         order_id = int(data["order_id"])
@@ -106,5 +108,5 @@ def consumers(pool: asyncpg.Pool, settings: ServiceSettings) -> list[Consumer]:
     processor = Processor(pool, latency_ms=settings.processor_latency_ms, db_slots=db_slots)
     return [Consumer(SAGA_QUEUES["payment"], {
         "inventory.reserved": charge_step(processor),
-        "order.expired": expiry_step(processor),
+        "inventory.expired": expiry_step(processor),
     }, pool, settings, limiter=db_slots)]

@@ -24,6 +24,7 @@ log = logging.getLogger("product_service.events")
 
 INVENTORY_RESERVED = "inventory.reserved"
 INVENTORY_REJECTED = "inventory.rejected"
+INVENTORY_EXPIRED = "inventory.expired"
 
 
 def inventory_reserved(order_created: dict[str, Any]) -> dict[str, Any]:
@@ -138,12 +139,31 @@ async def on_order_payment_failed(conn: asyncpg.Connection, event: Event) -> Non
 
 
 async def on_order_expired(conn: asyncpg.Connection, event: Event) -> None:
-    """The order passed its deadline. Held units stay until payment-service decides (the
-    order may still end PAID if it was charged; PAYMENT_FAILED releases them); an order
-    never reserved is tombstoned so its late order.created takes nothing."""
-    order_id = int(event.payload["order_id"])
+    """The order passed its deadline; what happens depends on what product-service did:
+
+    * nothing reserved yet: tombstone it (a late order.created takes nothing) and reject
+      it — nobody was charged, since payment-service only charges a reserved order;
+    * rejected earlier: say so again (inventory.rejected);
+    * units held: hand the expiry to payment-service (`inventory.expired`), which closes the
+      charge: the order then ends PAYMENT_FAILED (units released by order.payment_failed)
+      or PAID if it had been charged (units committed by order.paid);
+    * committed, released or tombstoned: the order is over; nothing to say.
+    """
+    data = event.payload
+    order_id = int(data["order_id"])
     if await _tombstone(conn, order_id):
-        log.info("order %s expired before it was reserved: tombstoned", order_id)
+        await add_event(conn, INVENTORY_REJECTED, inventory_rejected(
+            order_id, data["user_id"], "the order expired before stock was reserved"))
+        log.info("order %s expired before it was reserved: tombstoned, rejected", order_id)
+        return
+    state = await conn.fetchval("SELECT state FROM reservations WHERE order_id = $1", order_id)
+    if state == "REJECTED":
+        await add_event(conn, INVENTORY_REJECTED, inventory_rejected(
+            order_id, data["user_id"], "insufficient stock (decided earlier)"))
+    elif state == "RESERVED":
+        await add_event(conn, INVENTORY_EXPIRED, {
+            key: data[key] for key in ("order_id", "user_id", "amount", "currency")})
+        log.info("order %s expired holding stock: payment-service decides", order_id)
 
 
 def consumers(pool: asyncpg.Pool, settings: ServiceSettings) -> list[Consumer]:

@@ -31,7 +31,7 @@ SAGA_QUEUES: dict[str, QueueSpec] = {
     "product": QueueSpec("product.saga", ("order.created", "order.paid", "order.payment_failed",
                                           "order.expired")),
     "order": QueueSpec("order.saga", ("inventory.rejected", "payment.completed")),
-    "payment": QueueSpec("payment.saga", ("inventory.reserved", "order.expired")),
+    "payment": QueueSpec("payment.saga", ("inventory.reserved", "inventory.expired")),
 }
 
 UNROUTABLE = "crashcart.unroutable"
@@ -39,6 +39,9 @@ UNROUTABLE = "crashcart.unroutable"
 reached it (read by the harness's invariants; never consumed by the platform)."""
 
 log = logging.getLogger("svckit.topology")
+
+STALE_BINDINGS: dict[str, tuple[str, ...]] = {"payment.saga": ("order.expired",)}
+"""Bindings an earlier version declared: removed on declare (bindings outlive a release)."""
 
 RETRY_LEVELS = 6
 """Retry queues per consumer queue; level n holds a message base*2^(n-1) ms."""
@@ -95,6 +98,8 @@ async def declare_saga_topology(channel: AbstractChannel, settings: ServiceSetti
         queue = await channel.declare_queue(spec.name, durable=True)
         for key in spec.bindings:
             await queue.bind(exchange, routing_key=key)
+        for key in STALE_BINDINGS.get(spec.name, ()):
+            await queue.unbind(exchange, routing_key=key)
         for level in range(1, RETRY_LEVELS + 1):
             # Expired messages dead-letter back to the main queue through the default exchange.
             await channel.declare_queue(

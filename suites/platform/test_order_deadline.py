@@ -1,7 +1,8 @@
 """No order stays PENDING for ever: order-service's reconciler re-drives stuck orders (every
 saga step answers an order it already decided by re-emitting its recorded decision) and
-ends orders past their deadline with compensation — PAYMENT_FAILED with nothing charged
-and the stock released, or PAID when the processor had already charged.
+ends orders past their deadline with compensation — REJECTED when nothing was reserved,
+PAYMENT_FAILED with nothing charged and the stock released, or PAID when the processor had
+already charged.
 
 Stuck orders are planted the way they happen: an order row whose event never left, or an
 event lost on the broker (a queue purged while its consumer was cut off). The deadline is
@@ -100,16 +101,15 @@ def _wait_status(api: httpx.Client, buyer: factories.Account, order_id: int) -> 
     return str(factories.wait_for_order(api, buyer, order_id, timeout=30)["status"])
 
 
-def test_an_order_past_its_deadline_ends_payment_failed_and_a_late_event_takes_nothing(
+def test_an_order_past_its_deadline_before_any_reservation_is_rejected_uncharged(
         api: httpx.Client, running_platform: Any, buyer: factories.Account,
         new_product: Any) -> None:
     product = new_product(stock=5)
     order_id = _plant_order(running_platform, buyer, product, 2, created_at=PAST_DEADLINE)
 
-    assert _wait_status(api, buyer, order_id) == "PAYMENT_FAILED"
-    assert _ledger(running_platform, order_id) == ["DECLINED"], "the expiry must close the charge"
-    assert poll_until(lambda: _reservation(running_platform, order_id),
-                      lambda s: s == "EXPIRED", timeout=10) == "EXPIRED"
+    assert _wait_status(api, buyer, order_id) == "REJECTED"
+    assert _ledger(running_platform, order_id) == [], "a REJECTED order has no processor row"
+    assert _reservation(running_platform, order_id) == "EXPIRED"
 
     # The order.created that was stuck somewhere arrives after all: nothing is reserved.
     _publish_order_created(running_platform, _order_created(order_id, buyer, product, 2))
@@ -117,9 +117,8 @@ def test_an_order_past_its_deadline_ends_payment_failed_and_a_late_event_takes_n
                timeout=3)
     assert _units(running_platform, product["id"]) == (5, 0, 0)
     assert _reservation(running_platform, order_id) == "EXPIRED"
-    assert _ledger(running_platform, order_id) == ["DECLINED"]
-    assert _transitions(running_platform, order_id) == [(None, "PENDING"),
-                                                        ("PENDING", "PAYMENT_FAILED")]
+    assert _ledger(running_platform, order_id) == []
+    assert _transitions(running_platform, order_id) == [(None, "PENDING"), ("PENDING", "REJECTED")]
 
 
 def test_an_expired_order_holding_stock_releases_it_and_is_never_charged(
