@@ -66,8 +66,8 @@ class ServiceSettings(BaseSettings):
     outbox_poll_s: float = Field(default=1.0, gt=0, le=60)
 
     order_deadline_s: float = Field(default=60.0, gt=0, le=7 * 24 * 3600)
-    """An order still PENDING this long after its creation is ended (PAYMENT_FAILED unless
-    payment-service had already charged it) with compensation."""
+    """An order still PENDING this long after its creation is ended with compensation:
+    REJECTED if nothing was reserved, PAYMENT_FAILED if not charged, PAID if charged."""
     order_redrive_s: float = Field(default=10.0, gt=0, le=3600)
     """A PENDING order is re-driven (its saga event re-emitted) this long after the last push."""
     order_reconcile_interval_s: float = Field(default=1.0, gt=0, le=600)
