@@ -11,31 +11,39 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Collection
 
 import psutil
 
 RUN_ID_ENV = "CRASHCART_RUN_ID"
 
 
-def processes_of_run(run_id: str) -> list[psutil.Process]:
-    """Live processes (not this one) whose environment carries ``CRASHCART_RUN_ID=run_id``."""
+def processes_of_run(run_id: str, *, keep_groups: Collection[int] = ()) -> list[psutil.Process]:
+    """Live processes (not this one) whose environment carries ``CRASHCART_RUN_ID=run_id``,
+    except members of the process groups in ``keep_groups``: the platform's own components
+    (a chaos test that restarts a service starts it from the layer, with the layer's
+    environment, yet it is the platform's process now, recorded in its state)."""
     found = []
     me = os.getpid()
     for proc in psutil.process_iter(["pid"]):
         if proc.pid == me:
             continue
         try:
-            if proc.environ().get(RUN_ID_ENV) == run_id and \
-                    proc.status() != psutil.STATUS_ZOMBIE:
-                found.append(proc)
+            if proc.environ().get(RUN_ID_ENV) != run_id or \
+                    proc.status() == psutil.STATUS_ZOMBIE:
+                continue
+            if os.getpgid(proc.pid) in keep_groups:
+                continue
+            found.append(proc)
         except (psutil.Error, OSError):
             continue
     return found
 
 
-def end_processes_of_run(run_id: str, *, grace_s: float = 5.0) -> list[str]:
+def end_processes_of_run(run_id: str, *, keep_groups: Collection[int] = (),
+                         grace_s: float = 5.0) -> list[str]:
     """TERM, then KILL after ``grace_s``, every process of the run; returns what was ended."""
-    procs = processes_of_run(run_id)
+    procs = processes_of_run(run_id, keep_groups=keep_groups)
     described = []
     for proc in procs:
         try:

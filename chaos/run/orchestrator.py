@@ -273,7 +273,9 @@ class Orchestrator:
             down = self.backend.down(progress=lambda line: self.display.note(f"  {line}"))
             if down.was_running:
                 state.cleanup_notes.append("the half-started platform was stopped")
-        ended = end_processes_of_run(state.run_id)
+        recorded_now = self.backend.state.load()
+        components = {c.pid for c in recorded_now.components} if recorded_now else set()
+        ended = end_processes_of_run(state.run_id, keep_groups=components)
         if ended:
             state.cleanup_notes.append(f"ended {len(ended)} process(es) the layers left: "
                                        + "; ".join(ended))
