@@ -44,27 +44,37 @@ class BuyerSession:
         if not self.registered:
             body = {"email": self.buyer.email, "password": self.buyer.password,
                     "name": self.buyer.name}
-            with self.client.post("/api/v1/users", json=body, name="/api/v1/users",
-                                  catch_response=True) as response:
-                if response.status_code in (201, 409):  # 409: a retried registration landed
-                    response.success()
-                    self.registered = True
-                else:
-                    _fail(response, "registration")
-                    return False
+            # 409: an earlier attempt whose answer was lost did register
+            self.registered = self._post_retrying("/api/v1/users", body, "registration",
+                                                  ok=(201, 409)) is not None
+            if not self.registered:
+                return False
         if self.token is None:
             self.login()
         return self.token is not None
 
     def login(self) -> None:
         body = {"email": self.buyer.email, "password": self.buyer.password}
-        with self.client.post("/api/v1/users/login", json=body, name="/api/v1/users/login",
-                              catch_response=True) as response:
-            if response.status_code == 200:
-                self.token = response.json()["access_token"]
-            else:
-                self.token = None
-                _fail(response, "login")
+        answer = self._post_retrying("/api/v1/users/login", body, "login", ok=(200,))
+        self.token = answer["access_token"] if answer else None
+
+    def _post_retrying(self, path: str, body: dict[str, Any], what: str, *,
+                       ok: tuple[int, ...], attempts: int = 3,
+                       backoff_s: float = 0.2) -> dict[str, Any] | None:
+        """POST, retried on no answer or 502/503/504 (these calls are safe to repeat)."""
+        for attempt in range(1, attempts + 1):
+            with self.client.post(path, json=body, name=path, catch_response=True) as response:
+                if response.status_code in ok:
+                    response.success()
+                    try:
+                        return dict(response.json())
+                    except ValueError:
+                        return {}
+                _fail(response, what)
+                if response.status_code not in RETRYABLE:
+                    return None
+            gevent.sleep(backoff_s * 2 ** (attempt - 1))
+        return None
 
     def headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token}"} if self.token else {}

@@ -23,7 +23,8 @@ from load.data import new_buyer
 from load.session import BuyerSession
 from suites.fixtures.platform import RunningPlatform
 
-ORDER = {"id": 7, "status": "PENDING"}
+ORDER = {"id": 7, "status": "PENDING", "access_token": "renewed"}
+"""What the local server answers to any POST (an order, or a token)."""
 
 
 class FlakyOrders(BaseHTTPRequestHandler):
@@ -77,12 +78,12 @@ def _quit_runners() -> Iterator[None]:
             runner.quit()
 
 
-def session_for(base_url: str) -> tuple[BuyerSession, Environment]:
+def session_for(base_url: str, timeout_s: float = 5.0) -> tuple[BuyerSession, Environment]:
     environment = Environment(events=Events())
     environment.create_local_runner()  # its stats listener records the requests
     _environments.append(environment)
     client = FastHttpSession(base_url, environment.events.request, user=None,
-                             network_timeout=5.0, connection_timeout=5.0)
+                             network_timeout=timeout_s, connection_timeout=timeout_s)
     session = BuyerSession(client, new_buyer())
     session.token = "token"
     return session, environment
@@ -115,15 +116,29 @@ def test_the_next_checkout_gets_a_new_key(flaky_server: str) -> None:
     assert len(set(FlakyOrders.keys)) == 2
 
 
+def test_a_login_answered_503_is_retried(flaky_server: str) -> None:
+    FlakyOrders.script = ["503", "drop", "200"]
+    session, environment = session_for(flaky_server)
+    session.login()
+    assert session.token == "renewed" and len(FlakyOrders.keys) == 3
+    assert environment.stats.get("/api/v1/users/login", "POST").num_failures == 2
+
+
 @pytest.mark.platform
 def test_an_expired_token_is_renewed_on_401(running_platform: RunningPlatform) -> None:
-    session, environment = session_for(running_platform.gateway_url)
+    session, environment = session_for(running_platform.gateway_url, timeout_s=30.0)
     session.token = None
-    assert session.ensure()
+    assert session.ensure(), errors(environment)
     first = session.token
     session.token = first[:-4] + "AAAA"  # a token the platform refuses (bad signature)
     page = session.get_json("/api/v1/orders?limit=1", "/api/v1/orders")
     assert page is not None and page["items"] == []
     assert session.token not in (None, first[:-4] + "AAAA")
     logins = environment.stats.get("/api/v1/users/login", "POST")
-    assert logins.num_requests == 2 and environment.stats.total.num_failures == 0
+    assert logins.num_requests == 2 and environment.stats.total.num_failures == 0, \
+        errors(environment)
+
+
+def errors(environment: Environment) -> str:
+    return "; ".join(f"{e.method} {e.name}: {e.error} x{e.occurrences}"
+                     for e in environment.stats.errors.values())
