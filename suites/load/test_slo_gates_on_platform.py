@@ -20,7 +20,7 @@ from suites.helpers.load_reports import attach_load_run
 
 pytestmark = [pytest.mark.platform, pytest.mark.load, pytest.mark.slow]
 
-HEALTHY_RUN_S = 45.0
+HEALTHY_RUN_S = 40.0
 FAULT_RUN_S = 15.0
 
 
