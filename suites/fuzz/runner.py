@@ -75,6 +75,7 @@ def run_schemathesis(
     hooks: str | None = None,
     extra_env: dict[str, str] | None = None,
     extra_args: Sequence[str] = (),
+    config_file: Path = CONFIG_FILE,
 ) -> StRun:
     """`st run` with every check against `base_url`, reports (junit, json, vcr) in work_dir.
 
@@ -82,7 +83,7 @@ def run_schemathesis(
     """
     report_dir = work_dir / "reports"
     command = [
-        st_executable(), "--config-file", str(CONFIG_FILE), "run", schema_url,
+        st_executable(), "--config-file", str(config_file), "run", schema_url,
         "--url", base_url,
         "--checks", "all",
         "--max-examples", str(max_examples),
