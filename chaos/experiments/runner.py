@@ -124,6 +124,9 @@ def run_experiment(experiment: Experiment, *, ctx: FaultContext | None = None,
             deviated = not journal.steady_state_after["met"] or \
                 any(not v["ok"] for v in journal.invariants)
             journal.status = "deviated" if deviated else "completed"
+    except KeyboardInterrupt as exc:
+        interrupted = exc
+        journal.status = "interrupted"
     finally:
         if sampler is not None:
             sampler.stop()

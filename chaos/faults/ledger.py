@@ -12,6 +12,7 @@ import contextlib
 import fcntl
 import json
 import os
+import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -81,11 +82,17 @@ class Ledger:
     def _read(self) -> list[FaultRecord]:
         try:
             raw = json.loads(self.path.read_text())
+        except ValueError:
+            self.path.replace(self.path.with_suffix(f".corrupt-{int(time.time())}.json"))
+            return []
         except FileNotFoundError:
             return []
-        except (OSError, ValueError):
+        try:
+            return [FaultRecord(**item) for item in raw]
+        except TypeError:
+            # Unreadable: keep it aside for a human rather than overwrite it with [].
+            self.path.replace(self.path.with_suffix(f".corrupt-{int(time.time())}.json"))
             return []
-        return [FaultRecord(**item) for item in raw]
 
     def _write(self, records: list[FaultRecord]) -> None:
         tmp = self.path.with_suffix(f".{os.getpid()}.tmp")

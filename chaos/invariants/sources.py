@@ -133,7 +133,7 @@ class Sources:
             await connection.close()
 
 
-async def connect_direct(url: str, *, patience_s: float = 20.0) -> asyncpg.Connection:
+async def connect_direct(url: str, *, patience_s: float = 60.0) -> asyncpg.Connection:
     """Connect, waiting out a full server ("too many clients": a shared, busy PostgreSQL)."""
     deadline = time.monotonic() + patience_s
     while True:
