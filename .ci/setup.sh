@@ -44,6 +44,18 @@ if ! port_open 5432; then
   pg_ctlcluster --skip-systemctl-redirect "$ver" main start
 fi
 
+# The default run holds several platforms' pools at once (the platform, contract-mode
+# providers, patched service copies, runtime instances): 100 connections is too few.
+pg_min_connections=300
+pg_connections=$(psql -h 127.0.0.1 -U postgres -Atc 'SHOW max_connections' 2>/dev/null || echo 0)
+if [ "${pg_connections:-0}" -lt "$pg_min_connections" ] && ls /etc/postgresql/*/main >/dev/null 2>&1; then
+  ver=$(ls /etc/postgresql | sort -V | tail -n1)
+  log "raising PostgreSQL max_connections from $pg_connections to $pg_min_connections (restart)"
+  psql -h 127.0.0.1 -U postgres -qc "ALTER SYSTEM SET max_connections = $pg_min_connections"
+  pg_ctlcluster --skip-systemctl-redirect "$ver" main restart
+  for _ in $(seq 1 30); do port_open 5432 && break; sleep 1; done
+fi
+
 # --- RabbitMQ ---------------------------------------------------------------------------
 if ! port_open 5672; then
   have rabbitmq-server || apt_install rabbitmq-server
