@@ -47,7 +47,7 @@ def test_crashcart_load_with_a_fault_from_the_command_line(
         running_platform: RunningPlatform, mesh: Any, tmp_path: Path) -> None:
     edge = running_platform.proxy_name("order", "product")
     command = [sys.executable, "-m", "chaos.cli", "load", "--shape", "step", "-u", "6",
-               "-t", "16", "--fault", f"{edge}:latency:800", "--at", "4", "--for", "4",
+               "-t", "12", "--fault", f"{edge}:latency:800", "--at", "3", "--for", "3",
                "--report-dir", str(tmp_path)]
     done = subprocess.run(command, cwd=ROOT, env={**os.environ}, capture_output=True,
                           text=True, timeout=150)
@@ -55,7 +55,7 @@ def test_crashcart_load_with_a_fault_from_the_command_line(
                   attachment_type=allure.attachment_type.TEXT)
     assert done.returncode in (0, 1), done.stdout + done.stderr  # 1: a short run may miss a gate
     out = done.stdout
-    assert f"load under fault {edge}:latency:800 from 4 s for 4 s" in out
+    assert f"load under fault {edge}:latency:800 from 3 s for 3 s" in out
     assert "| during |" in out and "recovery time (fault removed" in out
     assert "business checks: PASSED" in out, out
     assert {p.name for p in tmp_path.iterdir()} == {"gates.json", "stats.csv", "failures.csv",
