@@ -53,9 +53,6 @@ def _select_shape(environment: Environment, **_: Any) -> None:
     available = environment.available_shape_classes or {}
     environment.shape_class = next(
         (shape for shape in available.values() if type(shape) is wanted), None)
-    if isinstance(environment.shape_class, CapacityShape):
-        environment.shape_class.step_users = options.step_users
-        environment.shape_class.step_s = options.step_seconds
     if environment.shape_class is not None:
         environment.shape_class.runner = environment.runner
 

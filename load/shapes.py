@@ -136,10 +136,7 @@ class CapacityShape(_Shape):
                  step_s: float | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.gates = gates
-        if step_users is not None:
-            self.step_users = step_users
-        if step_s is not None:
-            self.step_s = step_s
+        self._given.update(step_users=step_users, step_s=step_s)
         self.steps: list[CapacityStep] = []
         self._judge_from: Snapshot | None = None
         self._step_index = -1
@@ -153,23 +150,32 @@ class CapacityShape(_Shape):
         if self._stopped or self.runner is None:
             return None
         elapsed = self.get_run_time()
-        index = int(elapsed // self.step_s)
-        within = elapsed - index * self.step_s
+        step_s, step_users = self.plateau_s(), self.plateau_users()
+        index = int(elapsed // step_s)
+        within = elapsed - index * step_s
         if index != self._step_index:
             if self._step_index >= 0 and not self._close_step():
                 self._stopped = True
                 return None
             self._step_index, self._judge_from = index, None
-        if self._judge_from is None and within >= self.step_s / 3:
+        if self._judge_from is None and within >= step_s / 3:
             self._judge_from = snapshot(self.runner.stats, elapsed)
-        if elapsed >= self.duration() or index >= math.ceil(self.peak() / self.step_users):
+        if elapsed >= self.duration() or index >= math.ceil(self.peak() / step_users):
             self._close_step()
             self._stopped = True
             return None
-        return self._users(index), max(self.rate(), float(self.step_users))
+        return self._users(index), max(self.rate(), float(step_users))
+
+    def plateau_users(self) -> int:
+        """Users added per plateau (``--step-users``, the constructor, the class default)."""
+        return max(1, int(self._value("step_users", "step_users")))
+
+    def plateau_s(self) -> float:
+        """Length of a plateau (``--step-seconds``, the constructor, the class default)."""
+        return float(self._value("step_s", "step_seconds"))
 
     def _users(self, index: int) -> int:
-        return min(self.peak(), self.step_users * (index + 1))
+        return min(self.peak(), self.plateau_users() * (index + 1))
 
     def _close_step(self) -> bool:
         """Judge the plateau that just ended; False when it broke the SLO."""
