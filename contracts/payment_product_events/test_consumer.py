@@ -53,3 +53,26 @@ def test_inventory_reserved_records_a_declined_card(pact_factory: PactFactory,
                               "an inventory.reserved event for a declined card", 9202,
                               "tok_chargeDeclined")
     assert status == "DECLINED" and emitted["success"] is False
+
+
+EXPIRED = "order {order_id} of user {user_id} expired holding stock ({amount})"
+
+
+def test_inventory_expired_closes_the_charge(pact_factory: PactFactory,
+                                            saga_dbs: SagaDatabases) -> None:
+    """Compensation: with no charge yet the processor key is closed DECLINED, so the order
+    ends PAYMENT_FAILED and no charge can happen after the expiry."""
+    pact = pact_factory(PAYMENT, PRODUCT)
+    (pact.upon_receiving("an inventory.expired event", "Async")
+         .given(EXPIRED, {"order_id": 9203, "user_id": 7001, "amount": "39.98"})
+         .with_body({"order_id": match.int(9203), "user_id": match.int(7001),
+                     "amount": match.regex("39.98", regex=MONEY),
+                     "currency": match.regex("EUR", regex=CURRENCY)},
+                    content_type="application/json")
+         .with_metadata(metadata("inventory.expired", 9203)))
+    pact.verify(saga_dbs.handler("payment"), "Async")
+    assert saga_dbs.fetchval("payment", "SELECT status FROM payments WHERE order_id = 9203") \
+        == "DECLINED"
+    emitted = [p for t, p in saga_dbs.outbox("payment")
+               if t == "payment.completed" and p.get("order_id") == 9203]
+    assert len(emitted) == 1 and emitted[0]["success"] is False

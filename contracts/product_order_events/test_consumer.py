@@ -110,7 +110,8 @@ def order_expired_body(order_id: int) -> dict[str, object]:
 
 def test_order_expired_tombstones_an_unreserved_order(pact_factory: PactFactory,
                                                       saga_dbs: SagaDatabases) -> None:
-    """Compensation: an order that expired before its reservation takes nothing later."""
+    """Compensation: an order that expired before its reservation is rejected (nobody was
+    charged) and takes nothing later."""
     from svckit.consumer import Event
 
     pact = pact_factory(PRODUCT, ORDER)
@@ -120,6 +121,8 @@ def test_order_expired_tombstones_an_unreserved_order(pact_factory: PactFactory,
          .with_metadata(metadata("order.expired", 9104)))
     pact.verify(saga_dbs.handler("product"), "Async")
     assert _reservation(saga_dbs, 9104) == "EXPIRED"
+    assert [t for t, p in saga_dbs.outbox("product") if p.get("order_id") == 9104] \
+        == ["inventory.rejected"]
     seed_product(saga_dbs, 4214, stock=5)
     saga_dbs.deliver("product", Event("late-9104", "order.created", {
         "order_id": 9104, "user_id": 7001,

@@ -93,9 +93,12 @@ def builder_payloads() -> dict[str, dict[str, Any]]:
     for success in (True, False):
         event_type, payload = order.payment_outcome(9001, 7001, success)
         payloads[event_type] = payload
-    expired = getattr(order, "order_expired", None)
-    if expired is not None:
-        payloads[order.ORDER_EXPIRED] = expired(9001, 7001, Decimal("39.98"), "EUR")
+    payloads[order.ORDER_EXPIRED] = order.order_expired(9001, 7001, Decimal("39.98"), "EUR")
+    from contracts.payment_product_events.producers import PRODUCERS
+
+    event_type, payload = PRODUCERS["an inventory.expired event"](
+        {"order_id": 9001, "user_id": 7001, "amount": "39.98"})
+    payloads[event_type] = payload  # built inline by product-service (see producers.py)
     return payloads
 
 

@@ -179,17 +179,22 @@ def _order_ended(state: str, stock_after: int) -> Callable[[Platform, MessageExa
 
 
 def _order_expired_product(platform: Platform, example: MessageExample) -> None:
+    """Unreserved: tombstoned and the order REJECTED (via inventory.rejected)."""
     order_id = platform.pending_order()
     payload = _with_ids(example.payload, order_id=order_id)
-    _round_trip(platform, example, payload,
-                lambda: _wait(lambda: platform.reservation(order_id), "EXPIRED", "tombstone"),
-                lambda: assert_equal(platform.reservation(order_id), "EXPIRED", "tombstone"))
+
+    def effect() -> None:
+        _wait(lambda: platform.reservation(order_id), "EXPIRED", "tombstone")
+        _wait(lambda: platform.order_status(order_id), "REJECTED", "order status")
+
+    _round_trip(platform, example, payload, effect,
+                lambda: assert_equal(platform.order_status(order_id), "REJECTED", "order"))
 
 
 def _charge(platform: Platform, example: MessageExample) -> None:
     order_id = platform.pending_order()
     payload = _with_ids(example.payload, order_id=order_id)
-    outcome = "DECLINED" if example.routing_key == "order.expired" or \
+    outcome = "DECLINED" if example.routing_key == "inventory.expired" or \
         payload.get("payment_token") == "tok_chargeDeclined" else "APPROVED"
     _round_trip(platform, example, payload,
                 lambda: _wait(lambda: platform.payments(order_id), [outcome], "payments"),
@@ -225,7 +230,7 @@ SCENARIOS: dict[tuple[str, str], Callable[[Platform, MessageExample], None]] = {
     (PRODUCT, "order.payment_failed"): _order_ended("RELEASED", 5),
     (PRODUCT, "order.expired"): _order_expired_product,
     (PAYMENT, "inventory.reserved"): _charge,
-    (PAYMENT, "order.expired"): _charge,
+    (PAYMENT, "inventory.expired"): _charge,
     (ORDER, "inventory.rejected"): _order_moved,
     (ORDER, "payment.completed"): _order_moved,
 }

@@ -1,2 +1,0 @@
-"""payment-service (consumer) <- order-service (publisher): order.expired (compensation),
-consumed from ``payment.saga``."""

@@ -1,9 +1,0 @@
-"""Provider states of this message pair: parameters the producer builds the event from."""
-
-from __future__ import annotations
-
-from contracts.statekit import described_by_params
-
-STATES = {
-    "order {order_id} of user {user_id} passed its deadline ({amount})": described_by_params,
-}
