@@ -63,6 +63,16 @@ def _state(ctx: FaultContext, name: str) -> str:
         return "gone"
 
 
+def _settles(condition: Any, timeout_s: float = 3.0) -> bool:
+    """Signals are delivered asynchronously: give the process state a moment to follow."""
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
 @pytest.mark.parametrize("kind", list(TOXICS), ids=list(TOXICS))
 def test_a_toxic_on_a_group_of_edges_applies_and_undoes_idempotently(
         kind: str, chaos_context: FaultContext) -> None:
@@ -105,10 +115,10 @@ def test_process_faults_pause_kill_and_restart_through_the_backend(
         chaos_context: FaultContext) -> None:
     with allure.step("pause: the process is stopped; undo resumes it"):
         PauseService(service="user").apply(chaos_context)
-        assert _state(chaos_context, "user") == psutil.STATUS_STOPPED
+        assert _settles(lambda: _state(chaos_context, "user") == psutil.STATUS_STOPPED)
         PauseService(service="user").undo(chaos_context)
         PauseService(service="user").undo(chaos_context)
-        assert _state(chaos_context, "user") != psutil.STATUS_STOPPED
+        assert _settles(lambda: _state(chaos_context, "user") != psutil.STATUS_STOPPED)
     with allure.step("kill: the process is gone; undo starts it again, ready"):
         before = chaos_context.backend.state.load().component("user").pid  # type: ignore[union-attr]
         KillService(service="user").apply(chaos_context)
