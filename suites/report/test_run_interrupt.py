@@ -23,17 +23,19 @@ from suites.report import instance
 
 pytestmark = pytest.mark.slow
 
-SELECTION = "every_service_ready or broker_is_cut"
-"""A quick test, then one that holds a proxy down for seconds (the moment to interrupt)."""
+SELECTION = "test_operations and gateway or test_resilience"
+"""A quick test, then the resilience tests, which hold faults for seconds (the moment to
+interrupt: the first of them cuts the broker link)."""
 
 
-def _wait_for_fault(toxiproxy_url: str, proc: subprocess.Popen[str], log: Path, *,
-                    timeout_s: float = 150.0) -> list[str]:
-    """Once the layer runs (the platform is up), the first fault a test applies."""
+def _wait_for_fault(backend: LocalBackend, toxiproxy_url: str, proc: subprocess.Popen[str],
+                    log: Path, *, timeout_s: float = 150.0) -> list[str]:
+    """Once the layer runs (the platform is up), the first fault a test applies (on the mesh
+    or to a process)."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline and proc.poll() is None:
         if "] layer platform" in log.read_text():
-            faults = mesh.mesh_faults(toxiproxy_url)
+            faults = mesh.faults_in_force(backend, toxiproxy_url)
             if faults:
                 return faults
         time.sleep(0.05)
@@ -51,7 +53,8 @@ def _interrupt_mid_fault(work: Path, env: dict[str, str]) -> tuple[str, str, lis
                                        *instance.report_args(work)),
             env=env, stdout=out, stderr=subprocess.STDOUT, text=True)
         try:
-            faults = _wait_for_fault(topology.toxiproxy_url, proc, log)
+            backend = LocalBackend(topology, work / "state")
+            faults = _wait_for_fault(backend, topology.toxiproxy_url, proc, log)
             proc.send_signal(signal.SIGINT)
             code = proc.wait(timeout=180)
         finally:
@@ -106,15 +109,15 @@ def test_sigint_with_a_reused_platform_heals_every_fault_and_leaves_it_up(
     up = instance.crashcart(["up"], env)
     assert up.returncode == 0, up.stdout + up.stderr
     backend = LocalBackend(instance.topology(env), work / "state")
-    before = {row.component: row.pid for row in backend.status()}
+    before = {row.component for row in backend.status()}
 
     output, run_id, faults = _interrupt_mid_fault(work, env)
     assert faults
     toxiproxy_url = instance.topology(env).toxiproxy_url
     assert mesh.mesh_faults(toxiproxy_url) == [], "a toxic or a disabled proxy was left"
     rows = backend.status()
-    assert {row.component: row.pid for row in rows} == before, "the reused platform changed"
-    assert all(row.up and not row.paused for row in rows), rows
+    assert {row.component for row in rows} == before, "the reused platform changed"
+    assert all(row.up and row.ready and not row.paused for row in rows), rows
     assert processes_of_run(run_id) == []
     assert Ledger(work / "state").snapshot() == []
     answer = httpx.get(f"{instance.topology(env).gateway_url}/health", timeout=10)
