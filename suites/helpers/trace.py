@@ -57,6 +57,11 @@ class TestTrace:
             stamp = time.strftime("%H:%M:%S", time.localtime()) + f".{int(time.time() * 1000) % 1000:03d}"
             what = "\n".join(f"    {line}" for line in faults) or "    (none)"
             self.fault_timeline.append(f"{stamp} before {before}:\n{what}")
+            if self._last_faults is not None or faults:
+                # A step where the faults changed: "applied" / "removed" in the test's story.
+                shown = "; ".join(faults[:3]) + (f" (+{len(faults) - 3})" if len(faults) > 3 else "")
+                with allure.step(f"faults in force: {shown}" if faults else "no fault in force"):
+                    pass
             self._last_faults = faults
 
 
