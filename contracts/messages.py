@@ -17,7 +17,7 @@ import importlib
 import json
 import uuid
 from collections.abc import Callable, Coroutine, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -187,7 +187,19 @@ def saga_databases(topology: Topology, services: tuple[str, ...] = ("product", "
     finally:
         for pool in dbs.pools.values():
             loop.run_until_complete(pool.close())
+        for service in dbs.pools:
+            with suppress(Exception):  # throw-away; recreated by the next run anyway
+                loop.run_until_complete(_drop(topology, _database(topology, service)))
         loop.close()
+
+
+async def _drop(topology: Topology, database: str) -> None:
+    pg = topology.postgres
+    conn = await asyncpg.connect(pg.url("postgres", host=pg.host, port=pg.port), timeout=10)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+    finally:
+        await conn.close()
 
 
 def seed_product(dbs: SagaDatabases, product_id: int, stock: int, price: str = "19.99") -> None:

@@ -16,7 +16,7 @@ import socket
 import sys
 import time
 from collections.abc import Iterable, Iterator, Mapping
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,12 +58,13 @@ def _dead_broker_url() -> str:
     return f"amqp://guest:guest@127.0.0.1:{free_port()}/"
 
 
-async def _recreate(topology: Topology, database: str) -> None:
+async def _recreate(topology: Topology, database: str, *, create: bool = True) -> None:
     pg = topology.postgres
     conn = await asyncpg.connect(pg.url("postgres", host=pg.host, port=pg.port), timeout=10)
     try:
         await conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-        await conn.execute(f'CREATE DATABASE "{database}"')
+        if create:
+            await conn.execute(f'CREATE DATABASE "{database}"')
     finally:
         await conn.close()
 
@@ -131,6 +132,8 @@ def run_provider(topology: Topology, provider: str, *, deps: Mapping[str, str] |
     finally:
         stop_group(proc.pid, timeout=10)  # TERM, then KILL the group's stragglers
         proc.wait(timeout=5)
+        with suppress(Exception):  # a throw-away database; recreated by the next run anyway
+            asyncio.run(_recreate(topology, database, create=False))
 
 
 def default_log_dir() -> Path:

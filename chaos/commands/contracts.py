@@ -76,7 +76,7 @@ def handle_verify(args: argparse.Namespace, topology: Topology) -> int:
         print(f"consumer tests: rebuilding {pacts} ...", flush=True)
         env = {**os.environ, "CRASHCART_PACTS_DIR": str(pacts)}
         run = subprocess.run([sys.executable, "-m", "pytest", "contracts", "-q",
-                              "-p", "no:cacheprovider", "-o", "addopts=-p no:locust"],
+                              "-p", "no:cacheprovider"],
                              cwd=REPO_ROOT, env=env, capture_output=True, text=True)
         summary = (run.stdout.strip().splitlines() or ["(no output)"])[-1]
         print(f"consumer tests: {summary}")
