@@ -150,8 +150,8 @@ def _json(value: Any) -> dict[str, Any]:
     return json.loads(value) if isinstance(value, str | bytes) else dict(value)
 
 
-def _database(topology: Topology, service: str) -> str:
-    return f"{topology.service(service).database}_pactmsg"
+def _database(topology: Topology, service: str, tag: str = "") -> str:
+    return f"{topology.service(service).database}_pactmsg{tag}"
 
 
 async def _fresh(topology: Topology, database: str) -> None:
@@ -166,14 +166,15 @@ async def _fresh(topology: Topology, database: str) -> None:
 
 @contextmanager
 def saga_databases(topology: Topology, services: tuple[str, ...] = ("product", "order",
-                                                                     "payment")
-                   ) -> Iterator[SagaDatabases]:
+                                                                     "payment"),
+                   tag: str = "") -> Iterator[SagaDatabases]:
+    """Fresh databases (``<db>_pactmsg<tag>``) with each service's real consumers on them."""
     loop = asyncio.new_event_loop()
     dbs = SagaDatabases(loop=loop)
     pg = topology.postgres
     try:
         for service in services:
-            database = _database(topology, service)
+            database = _database(topology, service, tag)
             loop.run_until_complete(_fresh(topology, database))
             url = pg.url(database, host=pg.host, port=pg.port)
             settings = ServiceSettings(service_name=service, database_url=url,  # type: ignore[arg-type]
@@ -189,7 +190,7 @@ def saga_databases(topology: Topology, services: tuple[str, ...] = ("product", "
             loop.run_until_complete(pool.close())
         for service in dbs.pools:
             with suppress(Exception):  # throw-away; recreated by the next run anyway
-                loop.run_until_complete(_drop(topology, _database(topology, service)))
+                loop.run_until_complete(_drop(topology, _database(topology, service, tag)))
         loop.close()
 
 

@@ -98,7 +98,7 @@ def builder_payloads() -> dict[str, dict[str, Any]]:
 
     event_type, payload = PRODUCERS["an inventory.expired event"](
         {"order_id": 9001, "user_id": 7001, "amount": "39.98"})
-    payloads[event_type] = payload  # built inline by product-service (see producers.py)
+    payloads[event_type] = payload  # product-service's handler builds it (see producers.py)
     return payloads
 
 
