@@ -24,7 +24,9 @@ def poll_until(
     The caller asserts on the returned value, so a timeout shows the last state seen
     rather than a bare "timed out". The interval grows gently to keep load low.
     """
-    title = f"wait up to {timeout:g}s: {_name(probe)} until {_name(done)}"
+    probe_name, done_name = _name(probe), _name(done)
+    title = f"wait up to {timeout:g}s: {probe_name}" + (
+        f" until {done_name}" if done_name != probe_name else "")
     with allure.step(title):
         deadline = time.monotonic() + timeout
         result = probe()
@@ -36,6 +38,8 @@ def poll_until(
 
 
 def _name(function: Callable[..., object]) -> str:
-    """A readable name for a report step (lambdas say where they come from)."""
+    """A readable name for a report step (a lambda is named by the function it is in)."""
     name = getattr(function, "__qualname__", repr(function))
-    return name.replace(".<locals>.", ".").replace("<lambda>", "condition")
+    if "<lambda>" in name:
+        return name.split(".<locals>.")[0] if ".<locals>." in name else "condition"
+    return name.replace(".<locals>.", ".")
