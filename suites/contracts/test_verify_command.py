@@ -57,3 +57,26 @@ def test_verify_of_an_empty_folder_fails(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert result.stdout.strip() == (f"FAIL no pact files in {tmp_path}: an empty pact folder "
                                      "never passes")
+
+
+def test_with_a_broker_configured_publish_runs_the_pact_client(pacts_folder: Path) -> None:
+    """The real `pact broker publish` runs with the git version and branch; here the broker
+    URL points at a closed port, so the client itself reports the failure (exit non-zero)."""
+    from contracts.broker import git_branch, git_version, publish_command
+    from contracts.providers import free_port
+
+    url = f"http://127.0.0.1:{free_port()}"
+    os.environ["PACT_BROKER_BASE_URL"] = url
+    try:
+        command = publish_command(pacts_folder, version=git_version(), branch=git_branch())
+    finally:
+        del os.environ["PACT_BROKER_BASE_URL"]
+    assert command[1:4] == ["broker", "publish", str(pacts_folder)]
+    assert command[command.index("--consumer-app-version") + 1] == git_version()
+    assert command[command.index("--branch") + 1] == git_branch()
+    result = crashcart("contracts", "publish", "--pacts", str(pacts_folder),
+                       env={"PACT_BROKER_BASE_URL": url, "PACT_BROKER_HTTP_RETRIES": "0"},
+                       timeout_s=120)
+    assert result.returncode != 0
+    assert "no Pact Broker configured" not in result.stderr
+    assert url in result.stdout + result.stderr  # the client's own error names the broker
