@@ -27,6 +27,9 @@ def add_parser(subparsers: Any) -> None:
     run.set_defaults(handler=handle_run)
     listing = sub.add_parser("list", help="the fault kinds and invariants")
     listing.set_defaults(handler=handle_list)
+    from chaos.commands import chaos_matrix
+
+    chaos_matrix.add_parsers(sub)
 
 
 def _interrupt(signum: int, frame: object) -> None:

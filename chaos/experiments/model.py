@@ -21,6 +21,9 @@ from chaos.invariants.base import INVARIANTS, Bounds
 
 STEADY_PROBES = ("checkout_succeeds", "platform_ready")
 ROLLBACK_ACTIONS = ("heal", "heal_faults", "reset_mesh", "heal_processes")
+CHECKOUT_PHASES = ("", "before", "in_flight", "after")
+"""Where a phase's faults fall relative to one tracked checkout: injected before it is
+requested, right after it was accepted (its saga in flight), or once it is terminal."""
 DEFAULT_INVARIANTS = ("recovery", "orders_complete", "payments_match_ledger", "stock_conserved",
                       "terminal_states_final", "outbox_drained", "dead_letters_accounted",
                       "no_unroutable_events", "api_fails_well")
@@ -56,6 +59,8 @@ class Phase:
     ttl_s: float | None = None
     """Watchdog TTL of each fault (default: duration + 30 s)."""
     pause_after_s: float = 0.0
+    checkout: str = ""
+    """One of CHECKOUT_PHASES: a tracked checkout placed around the injection ("" = none)."""
 
     @property
     def effective_ttl_s(self) -> float:
@@ -97,6 +102,9 @@ class Experiment:
         for phase in self.method:
             if phase.duration_s <= 0:
                 raise ExperimentError(f"phase {phase.name!r}: duration_s must be > 0")
+            if phase.checkout not in CHECKOUT_PHASES:
+                raise ExperimentError(f"phase {phase.name!r}: checkout must be one of "
+                                      f"{', '.join(repr(c) for c in CHECKOUT_PHASES)}")
             for spec in phase.faults:
                 try:
                     fault_from_spec(spec)
@@ -131,7 +139,8 @@ class Experiment:
             "method": [
                 {"type": "action", "name": p.name, "faults": [dict(f) for f in p.faults],
                  "duration_s": p.duration_s, "ttl_s": p.ttl_s,
-                 "pauses": {"after": p.pause_after_s}}
+                 "pauses": {"after": p.pause_after_s},
+                 **({"checkout": p.checkout} if p.checkout else {})}
                 for p in self.method],
             "rollbacks": [{"type": "action", "name": r.name, "action": r.action}
                           for r in self.rollbacks],
@@ -177,7 +186,8 @@ def _phase(item: dict[str, Any]) -> Phase:
     return Phase(name=str(item.get("name", "phase")), faults=[dict(f) for f in faults],
                  duration_s=float(item.get("duration_s", 0)),
                  ttl_s=None if item.get("ttl_s") is None else float(item["ttl_s"]),
-                 pause_after_s=float(dict(item.get("pauses") or {}).get("after", 0.0)))
+                 pause_after_s=float(dict(item.get("pauses") or {}).get("after", 0.0)),
+                 checkout=str(item.get("checkout", "")))
 
 
 def load_experiment(path: str | Path) -> Experiment:

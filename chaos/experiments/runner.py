@@ -17,6 +17,7 @@ from pathlib import Path
 
 import httpx
 
+from chaos.experiments import checkout_phase
 from chaos.experiments.journal import Journal, iso
 from chaos.experiments.model import Experiment, Phase
 from chaos.experiments.workload import CheckoutWorkload
@@ -92,7 +93,7 @@ def run_experiment(experiment: Experiment, *, ctx: FaultContext | None = None,
             with journal.step("warm-up", "workload"):
                 time.sleep(experiment.warmup_s)
             for phase in experiment.method:
-                _run_phase(phase, session, ctx, journal, windows, progress)
+                _run_phase(phase, session, ctx, journal, windows, progress, workload)
     except KeyboardInterrupt as exc:
         interrupted = exc
         journal.status = "interrupted"
@@ -140,9 +141,11 @@ def run_experiment(experiment: Experiment, *, ctx: FaultContext | None = None,
 
 
 def _run_phase(phase: Phase, session: FaultSession, ctx: FaultContext, journal: Journal,
-               windows: list[FaultWindow], progress: Progress) -> None:
+               windows: list[FaultWindow], progress: Progress,
+               workload: CheckoutWorkload | None = None) -> None:
     with journal.step(f"phase: {phase.name}", "method") as step:
         active: list[tuple[FaultRecord, FaultWindow, dict[str, object]]] = []
+        tracked = checkout_phase.before_injection(phase.checkout, workload)
         try:
             for spec in phase.faults:
                 fault = fault_from_spec(spec)
@@ -159,6 +162,7 @@ def _run_phase(phase: Phase, session: FaultSession, ctx: FaultContext, journal: 
                 active.append((record, window, entry))
                 progress(f"+{journal.t():.1f}s applied {record.description} "
                          f"(ttl {phase.effective_ttl_s:.0f}s)")
+            checkout_phase.after_injection(tracked, workload)
             time.sleep(phase.duration_s)
         finally:
             for record, window, entry in reversed(active):
@@ -168,7 +172,10 @@ def _run_phase(phase: Phase, session: FaultSession, ctx: FaultContext, journal: 
                 entry["t_removed_s"] = journal.t(window.removed_at)
                 entry["removed_by"] = "controller" if still_ours else "watchdog (ttl)"
                 progress(f"+{journal.t():.1f}s removed {record.description}")
+        checkout_phase.finish(tracked, workload)
         step.detail = [e["description"] for _, _, e in active]
+        if tracked is not None:
+            step.detail = {"faults": step.detail, "checkout": tracked.as_json()}
         if phase.pause_after_s:
             time.sleep(phase.pause_after_s)
 

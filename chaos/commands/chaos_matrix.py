@@ -1,0 +1,155 @@
+"""``crashcart chaos matrix | replay | shrink`` (sub-actions of ``crashcart chaos``).
+
+``matrix [--full] [--repeat N] [--seed N] [--only PATTERN ...] [--json PATH]``: the default
+tier is the covering selection (every edge, fault, phase and service once, ~4 min); exit 0
+when no cell breached an invariant, 1 otherwise, 130 when interrupted (the cells done so far
+are still written). ``replay JOURNAL``: re-run a journal's experiment with its seed and fault
+schedule; exit 0 when it completed, 1 when it deviated (it says whether that is the
+recorded outcome). ``shrink JOURNAL``: reduce a failing journal's schedule (each trial a real
+run) and write the minimal one as a replayable journal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import time
+from pathlib import Path
+from typing import Any
+
+from chaos.topology import Topology
+
+
+def add_parsers(sub: Any) -> None:
+    matrix = sub.add_parser("matrix", help="the fault matrix (default: covering selection)")
+    matrix.add_argument("--full", action="store_true",
+                        help="every cell: edges x faults x phases + process faults")
+    matrix.add_argument("--repeat", type=int, default=1, metavar="N",
+                        help="N seeds per cell; reports failure probability (Wilson 95%%)")
+    matrix.add_argument("--seed", type=int, default=1, help="base seed (default 1, fixed)")
+    matrix.add_argument("--only", action="append", default=[], metavar="PATTERN",
+                        help="cells whose id matches (e.g. '*_to_db:*', 'payment:kill@*')")
+    matrix.add_argument("--json", type=Path, default=None,
+                        help="where the JSON result goes (default: <state dir>/chaos/matrix/)")
+    matrix.add_argument("--list", action="store_true", help="print the cells, run nothing")
+    matrix.set_defaults(handler=handle_matrix)
+    replay = sub.add_parser("replay", help="re-run a journal with its seed and fault schedule")
+    replay.add_argument("journal", type=Path)
+    replay.add_argument("--out", type=Path, default=None, help="journal of the replay")
+    replay.set_defaults(handler=handle_replay)
+    shrink = sub.add_parser("shrink", help="shrink a failing journal's fault schedule")
+    shrink.add_argument("journal", type=Path)
+    shrink.add_argument("--invariant", default=None,
+                        help="the invariant to keep failing (default: the first that failed)")
+    shrink.add_argument("--out", type=Path, default=None, help="the minimal journal")
+    shrink.set_defaults(handler=handle_shrink)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def handle_matrix(args: argparse.Namespace, topology: Topology) -> int:
+    from chaos.experiments.journal import iso
+    from chaos.faults import FaultContext
+    from chaos.matrix import covering_matrix, full_matrix, run_matrix, select, table
+    from chaos.matrix.report import CellResult, document, write
+
+    ctx = FaultContext.from_environment(args.state_dir)
+    cells = select(full_matrix(ctx.topology) if args.full else covering_matrix(ctx.topology),
+                   args.only)
+    tier = "full" if args.full else "covering"
+    if args.list:
+        for cell in cells:
+            print(f"{cell.id:48} {cell.window_s:>5g}s  {cell.fault_spec}")
+        print(f"{len(cells)} cells, {sum(c.window_s for c in cells):g}s of fault windows")
+        return 0
+    if not cells:
+        print("crashcart chaos matrix: no cell matches")
+        return 2
+    stamp = time.strftime("%Y%m%dT%H%M%S")
+    out_dir = ctx.state_dir / "chaos" / "matrix" / stamp
+    out = args.json or out_dir / "matrix.json"
+    signal.signal(signal.SIGTERM, _interrupt)
+    print(f"matrix ({tier}): {len(cells)} cells x {args.repeat} seed(s), base seed {args.seed}",
+          flush=True)
+    started, began = iso(time.time()), time.monotonic()
+    results: list[CellResult] = []
+    interrupted = False
+    try:
+        run_matrix(cells, ctx, base_seed=args.seed, repeat=max(1, args.repeat),
+                   journal_dir=out_dir, results=results,
+                   progress=lambda line: print(line, flush=True)
+                   if not line.startswith("    ") else None)
+    except KeyboardInterrupt:
+        interrupted = True
+    doc = document(results, tier=tier, base_seed=args.seed, repeat=args.repeat,
+                   started_at=started, duration_s=time.monotonic() - began,
+                   complete=not interrupted and len(results) == len(cells))
+    write(doc, out)
+    print(table(results))
+    print(f"json: {out}  ({len(results)}/{len(cells)} cells, {doc['duration_s']}s)")
+    if interrupted:
+        print("crashcart chaos matrix: interrupted; rollbacks ran")
+        return 130
+    return 1 if doc["cells_failing"] else 0
+
+
+def handle_replay(args: argparse.Namespace, topology: Topology) -> int:
+    from chaos.experiments import run_experiment
+    from chaos.faults import FaultContext
+    from chaos.matrix.replay import load_journal, same_outcome
+
+    try:
+        recorded = load_journal(args.journal)
+    except (OSError, ValueError) as exc:
+        print(f"crashcart chaos replay: {exc}")
+        return 2
+    signal.signal(signal.SIGTERM, _interrupt)
+    ctx = FaultContext.from_environment(args.state_dir)
+    experiment = recorded.experiment
+    print(f"replay: {experiment.title} (seed {experiment.seed}; recorded {recorded.status}"
+          + (f", failed {', '.join(recorded.failed_invariants)}"
+             if recorded.failed_invariants else "") + ")", flush=True)
+    try:
+        result = run_experiment(experiment, ctx=ctx, journal_path=args.out,
+                                progress=lambda line: print(f"  {line}", flush=True))
+    except KeyboardInterrupt:
+        print("crashcart chaos replay: interrupted; rollbacks ran")
+        return 130
+    replayed = result.journal.as_json()
+    same = same_outcome(recorded, replayed)
+    print(f"status: {result.journal.status}; "
+          f"{'same outcome as recorded' if same else 'DIFFERENT outcome from the recording'}")
+    return 0 if result.ok else 1
+
+
+def handle_shrink(args: argparse.Namespace, topology: Topology) -> int:
+    from chaos.experiments import run_experiment
+    from chaos.faults import FaultContext
+    from chaos.matrix.replay import load_journal
+    from chaos.matrix.shrink import experiment_oracle, shrink
+
+    try:
+        recorded = load_journal(args.journal)
+    except (OSError, ValueError) as exc:
+        print(f"crashcart chaos shrink: {exc}")
+        return 2
+    invariant: str | None = args.invariant or next(iter(recorded.failed_invariants), None)
+    if invariant is None:
+        print("crashcart chaos shrink: the journal shows no failed invariant")
+        return 2
+    ctx = FaultContext.from_environment(args.state_dir)
+    oracle = experiment_oracle(lambda e: run_experiment(e, ctx=ctx).journal.as_json())
+    try:
+        result = shrink(recorded.experiment, invariant, oracle,
+                        proxy_names=ctx.topology.proxy_names,
+                        progress=lambda line: print(f"  {line}", flush=True))
+    except ValueError as exc:
+        print(f"crashcart chaos shrink: {exc}")
+        return 1
+    out = args.out or args.journal.with_name(args.journal.stem + "-shrunk.json")
+    result.write(out)
+    print(f"shrunk {len(result.trials)} trials: {result.journal()['faults_before']} -> "
+          f"{result.journal()['faults_after']} faults; journal: {out}")
+    return 0
