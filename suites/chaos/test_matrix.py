@@ -1,0 +1,226 @@
+"""The fault matrix, seeded replay and shrinking.
+
+Default run: the matrix's shape (covering tier, caller timeouts read from the topology,
+Wilson intervals, ddmin), two real cells of the covering tier against the healthy platform,
+a failing journal replayed through ``crashcart chaos replay``, and a planted failing
+schedule of four real faults shrunk to the one that matters. The whole covering tier is
+``crashcart chaos matrix`` (~3-4 min), every cell ``--full``.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import allure
+import httpx
+import pytest
+
+from chaos.experiments import Experiment, Phase, run_experiment
+from chaos.experiments.model import Workload
+from chaos.faults import FaultContext, FaultSession, Ledger, fault_from_spec
+from chaos.matrix import covering_matrix, full_matrix, run_matrix, table, wilson_interval
+from chaos.matrix.cells import NETWORK_FAULTS, PHASES, PROCESS_FAULTS, network_cell
+from chaos.matrix.replay import load_journal, same_outcome
+from chaos.matrix.report import document, write
+from chaos.matrix.shrink import ddmin, shrink
+from chaos.matrix.timeouts import caller_timeout_s
+from chaos.topology import REPO_ROOT, load_topology
+
+pytestmark = [allure.feature("Chaos matrix")]
+SUBSET = ("product_to_db:slicer@in_flight", "payment:kill@in_flight")
+
+
+# ---- the matrix's shape (no platform) ------------------------------------------------------
+def test_covering_tier_meets_every_edge_fault_phase_and_service() -> None:
+    topology = load_topology()
+    cells = covering_matrix(topology)
+    network = [c for c in cells if c.edge_kind != "process"]
+    assert sorted(c.target for c in network) == sorted(topology.proxy_names)
+    assert {c.fault for c in network} == set(NETWORK_FAULTS)
+    assert {c.phase for c in cells} == set(PHASES)
+    assert {c.target for c in cells if c.edge_kind == "process"} == set(topology.services)
+    assert {c.fault for c in cells if c.edge_kind == "process"} == set(PROCESS_FAULTS)
+    assert {c.edge_kind for c in network} == {"gateway", "service", "db", "broker"}
+    assert len({c.id for c in cells}) == len(cells)
+    full = full_matrix(topology)
+    assert len(full) == len(topology.edges) * len(NETWORK_FAULTS) * len(PHASES) + \
+        len(topology.services) * len(PROCESS_FAULTS) * len(PHASES)
+    assert {c.id for c in cells} <= {c.id for c in full}
+    for cell in cells:  # every cell is a valid, round-tripping experiment
+        experiment = cell.experiment(1)
+        assert Experiment.from_dict(experiment.to_dict()) == experiment
+        assert experiment.seed == cell.experiment(1).seed != cell.experiment(1, 1).seed
+
+
+def test_latencies_straddle_the_callers_timeout_read_from_the_topology() -> None:
+    topology = load_topology()
+    order = topology.services["order"]
+    slower = dataclasses.replace(order, env={**order.env, "HTTP_TIMEOUT_S": "0.7",
+                                             "DB_COMMAND_TIMEOUT_S": "1.5"})
+    changed = dataclasses.replace(topology, services={**topology.services, "order": slower})
+    assert caller_timeout_s(changed, changed.edge("order", "product")) == 0.7
+    assert caller_timeout_s(changed, changed.edge("order", "db")) == 1.5
+    assert caller_timeout_s(changed, changed.edge("gateway", "order")) == \
+        topology.gateway.read_timeout_s
+    for edge in changed.edges:
+        timeout_ms = caller_timeout_s(changed, edge) * 1000
+        below = network_cell(changed, edge, "latency_below", "before").fault_spec
+        above = network_cell(changed, edge, "latency_above", "before")
+        assert below["latency_ms"] < timeout_ms < above.fault_spec["latency_ms"], edge.name
+        assert above.window_s > timeout_ms / 1000, edge.name
+
+
+def test_wilson_interval() -> None:
+    assert wilson_interval(0, 10) == (0.0, pytest.approx(0.2775, abs=1e-3))
+    low, high = wilson_interval(3, 10)
+    assert low == pytest.approx(0.1078, abs=1e-3) and high == pytest.approx(0.6032, abs=1e-3)
+    assert wilson_interval(5, 5)[1] == 1.0 and wilson_interval(5, 5)[0] > 0.5
+    assert wilson_interval(0, 100)[1] < wilson_interval(0, 10)[1]
+
+
+def test_ddmin_finds_the_culprits() -> None:
+    calls: list[list[int]] = []
+
+    def fails(subset: list[int]) -> bool:
+        calls.append(subset)
+        return 3 in subset and 6 in subset
+
+    assert sorted(ddmin(list(range(8)), fails)) == [3, 6]
+    assert ddmin([1, 2, 3], lambda s: True) == [1]
+
+
+# ---- real cells ----------------------------------------------------------------------------
+@pytest.mark.platform
+@pytest.mark.slow
+def test_default_tier_subset_passes_on_the_healthy_platform(chaos_context: FaultContext,
+                                                            tmp_path: Path) -> None:
+    cells = [c for c in covering_matrix(chaos_context.topology) if c.id in SUBSET]
+    assert [c.id for c in cells] == list(SUBSET)
+    lines: list[str] = []
+    started = time.monotonic()
+    results = run_matrix(cells, chaos_context, base_seed=1, journal_dir=tmp_path,
+                         progress=lines.append)
+    doc = document(results, tier="covering subset", base_seed=1, repeat=1,
+                   started_at="", duration_s=time.monotonic() - started, complete=True)
+    out = write(doc, tmp_path / "matrix.json")
+    allure.attach(out.read_text(), name="matrix result",
+                  attachment_type=allure.attachment_type.JSON)
+    allure.attach(table(results), name="matrix table", attachment_type=allure.attachment_type.TEXT)
+    allure.attach("\n".join(lines), name="progress", attachment_type=allure.attachment_type.TEXT)
+    assert doc["breaches"] == [], table(results)
+    assert [c["cell"] for c in doc["cells"]] == list(SUBSET)
+    for result in results:
+        (run,) = result.runs
+        assert run.status == "completed"
+        assert run.recovery_s is not None and run.recovery_s <= 60.0
+        journal = json.loads(Path(run.journal).read_text())
+        assert journal["seed"] == result.cell.experiment(1).seed
+        assert journal["experiment"]["method"][0]["faults"] == [result.cell.fault_spec]
+        (phase,) = [s for s in journal["steps"] if s["name"].startswith("phase:")]
+        checkout = phase["detail"]["checkout"]
+        assert checkout["phase"] == "in_flight" and checkout["order_id"] is not None
+        # the tracked order is judged with the others: it is among the accepted orders
+        assert journal["faults"][0]["removed_by"] == "controller"
+    assert not Ledger(chaos_context.state_dir).snapshot()
+
+
+@pytest.mark.platform
+@pytest.mark.slow
+def test_replay_of_a_failing_journal_fails_the_same_way(chaos_context: FaultContext,
+                                                        tmp_path: Path) -> None:
+    # A cell with a deliberately strict API budget: every order placed while order->user
+    # answers 1 s late is "too slow", so api_fails_well fails (a planted, deterministic breach).
+    cell = network_cell(chaos_context.topology, chaos_context.topology.edge("order", "user"),
+                        "latency_below", "before")
+    experiment = cell.experiment(7)
+    experiment.bounds.api_budget_s = 0.3
+    experiment.invariants = ["recovery", "orders_complete", "api_fails_well"]
+    first = run_experiment(experiment, ctx=chaos_context, journal_path=tmp_path / "first.json")
+    recorded = load_journal(first.path)
+    assert first.journal.status == "deviated"
+    assert "api_fails_well" in recorded.failed_invariants
+    env = {**os.environ, **chaos_context.env}
+    replayed_path = tmp_path / "replay.json"
+    done = subprocess.run([sys.executable, "-m", "chaos.cli", "--state-dir",
+                           str(chaos_context.state_dir), "chaos", "replay", str(first.path),
+                           "--out", str(replayed_path)], cwd=REPO_ROOT, env=env,
+                          capture_output=True, text=True, timeout=180)
+    allure.attach(done.stdout + done.stderr, name="crashcart chaos replay",
+                  attachment_type=allure.attachment_type.TEXT)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "same outcome as recorded" in done.stdout, done.stdout
+    replayed = json.loads(replayed_path.read_text())
+    assert replayed["seed"] == experiment.seed
+    assert replayed["experiment"]["method"] == first.journal.experiment["method"]
+    assert same_outcome(recorded, replayed)
+    budget = [v for v in replayed["invariants"] if v["invariant"] == "api_fails_well"]
+    assert budget and not budget[0]["ok"] and budget[0]["breaches"]
+
+
+@pytest.mark.platform
+@pytest.mark.slow
+def test_a_planted_failing_schedule_shrinks_to_the_fault_that_matters(
+        chaos_context: FaultContext, tmp_path: Path) -> None:
+    # Four real faults in two phases; the planted invariant "product stays ready" (product's
+    # own /health/ready answers 200 throughout) only breaks when product_to_db is cut.
+    schedule = Experiment(
+        title="planted schedule", seed=5, workload=Workload(),
+        method=[
+            Phase(name="noise", duration_s=4.0, faults=[
+                {"kind": "latency", "edges": ["order_to_db"], "latency_ms": 50},
+                {"kind": "slicer", "edges": ["gateway_to_user"], "average_size_bytes": 64}]),
+            Phase(name="cut", duration_s=4.0, faults=[
+                {"kind": "bandwidth", "edges": ["payment_to_broker"], "rate_kb_per_s": 100},
+                {"kind": "proxy_down", "edges": ["user_to_broker", "product_to_db"]}]),
+        ]).validate()
+    ready_url = f"{chaos_context.topology.services['product'].url}/health/ready"
+
+    def product_ready_holds() -> bool:
+        deadline = time.monotonic() + 3.0
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(ready_url, timeout=2.0).status_code != 200:
+                    return False
+            except httpx.HTTPError:
+                return False
+            time.sleep(0.1)
+        return True
+
+    def planted_oracle(candidate: Experiment) -> set[str]:
+        with FaultSession(chaos_context) as session:
+            for phase in candidate.method:
+                for spec in phase.faults:
+                    session.inject(fault_from_spec(spec), ttl_s=30)
+            broken = not product_ready_holds()
+        deadline = time.monotonic() + 15.0  # the next trial starts from a ready product
+        while time.monotonic() < deadline and not product_ready_holds_quick(ready_url):
+            time.sleep(0.2)
+        return {"product_ready"} if broken else set()
+
+    lines: list[str] = []
+    result = shrink(schedule, "product_ready", planted_oracle,
+                    proxy_names=chaos_context.topology.proxy_names, progress=lines.append)
+    out = result.write(tmp_path / "shrunk.json")
+    allure.attach(out.read_text(), name="shrunk journal",
+                  attachment_type=allure.attachment_type.JSON)
+    allure.attach("\n".join(lines), name="trials", attachment_type=allure.attachment_type.TEXT)
+    assert [p.faults for p in result.minimal.method] == \
+        [[{"kind": "proxy_down", "edges": ["product_to_db"]}]], "\n".join(lines)
+    assert result.minimal.method[0].duration_s == 0.5  # window halved down to the floor
+    assert result.trials[0].failed and any(not t.failed for t in result.trials)
+    replayable = load_journal(out)
+    assert replayable.experiment.seed == schedule.seed
+    assert replayable.experiment.method == result.minimal.method
+    assert replayable.failed_invariants == ["product_ready"]
+
+
+def product_ready_holds_quick(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=2.0).status_code == 200
+    except httpx.HTTPError:
+        return False
