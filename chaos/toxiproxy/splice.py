@@ -36,6 +36,10 @@ A pipe starts at the kernel default (64 KiB) and grows once a read fills it, so 
 request/response connections do not count 1 MiB each against the per-user pipe quota
 (``/proc/sys/fs/pipe-user-pages-soft``; unprivileged users past it get tiny pipes)."""
 
+SMALL_READ_BYTES = 16 * 1024
+"""Reads shorter than this mark a stream as request/response: its next read uses read(2) and
+write(2) instead of two splices (cheaper for a few bytes); a full read switches back."""
+
 _FLAGS = getattr(os, "SPLICE_F_MOVE", 1) | getattr(os, "SPLICE_F_NONBLOCK", 2)
 _SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031)
 _GETPIPE_SZ = getattr(fcntl, "F_GETPIPE_SZ", 1032)
@@ -79,6 +83,7 @@ class Pump:
         self._reading = False
         self._writing = False
         self._blocked = False
+        self._small = True  # until a read fills SMALL_READ_BYTES
         self._stopped = False
         self.wakeups = 0
         """Readiness callbacks run (diagnostics: wake-ups per byte)."""
@@ -89,6 +94,9 @@ class Pump:
     # -- readiness callbacks ---------------------------------------------
     def _on_readable(self) -> None:
         self.wakeups += 1
+        if self._small and not self.pending:
+            self._copy_small()
+            return
         try:
             count = os.splice(self._src, self._write_end, self.capacity - self.pending, flags=_FLAGS)
         except BlockingIOError:
@@ -103,9 +111,45 @@ class Pump:
             self._grow()
         self.pending += count
         self.reads += 1
+        self._small = count < SMALL_READ_BYTES
         self._moved(count, 0)
         if not self._writing:  # else the destination is full: wait for it, keep filling the pipe
             self._flush()
+        self._update()
+
+    def _copy_small(self) -> None:
+        """Request/response traffic: read(2) + write(2) beat two splices for a few bytes.
+
+        Only used with an empty pipe, so nothing can be overtaken; what the destination
+        does not take at once goes into the pipe, behind nothing, and is spliced from there.
+        """
+        try:
+            data = os.read(self._src, SMALL_READ_BYTES)
+        except BlockingIOError:
+            return
+        except OSError as exc:
+            self._source_finished(exc)
+            return
+        if not data:
+            self._source_finished(None)
+            return
+        self.reads += 1
+        self._small = len(data) < SMALL_READ_BYTES
+        self._moved(len(data), 0)
+        try:
+            sent = os.write(self._dst, data)
+        except BlockingIOError:
+            sent = 0
+        except OSError as exc:
+            self._stopped = True
+            self._update()
+            self._failed(exc)
+            return
+        self._report(sent)
+        if sent < len(data):  # destination full: the rest waits in the (empty) pipe
+            self.pending = os.write(self._write_end, data[sent:])
+            assert self.pending == len(data) - sent  # SMALL_READ_BYTES <= pipe capacity
+            self._blocked = True
         self._update()
 
     def _on_writable(self) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import socket
 from collections.abc import Callable
 
 import pytest
@@ -81,3 +82,65 @@ async def _scenario() -> None:
 
 def test_pump_starts_only_after_the_destination_buffer_drained() -> None:
     asyncio.run(_scenario())
+
+
+def _tcp_pair(receive_buffer: int | None = None) -> tuple[socket.socket, socket.socket]:
+    """A connected loopback TCP pair (the proxy only ever splices TCP sockets), non-blocking."""
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        client = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        if receive_buffer is not None:
+            client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
+        client.connect(listener.getsockname())
+        server, _ = listener.accept()
+    for sock in (client, server):
+        sock.setblocking(False)
+    return server, client
+
+
+async def _pump_scenario() -> None:
+    """A pump between two real socket pairs: small writes (read/write path), a destination
+    that fills up (the rest waits in the pipe), then bulk (splice path); the destination
+    reads everything at the end and must see it all, in order, followed by the EOF."""
+    loop = asyncio.get_running_loop()
+    source_out, source_in = _tcp_pair()
+    dest_out, dest_in = _tcp_pair(receive_buffer=4096)
+    dest_out.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+    counts = {"received": 0, "sent": 0}
+    ended: asyncio.Future[OSError | None] = loop.create_future()
+
+    def moved(received: int, sent: int) -> None:
+        counts["received"] += received
+        counts["sent"] += sent
+
+    pump = splice.Pump(loop, source_in.fileno(), dest_out.fileno(), moved=moved,
+                       ended=ended.set_result, failed=lambda exc: ended.set_exception(exc))
+    pump.start()
+    expected = bytearray()
+    try:
+        for index in range(2000):  # small messages until the destination is full
+            message = f"{index:08d}".encode() * 8
+            await loop.sock_sendall(source_out, message)
+            expected += message
+            await asyncio.sleep(0)
+        await asyncio.sleep(0.05)
+        assert pump.pending > 0, "the destination never filled up"
+        bulk = os.urandom(4 * 1024 * 1024)
+        sender = asyncio.ensure_future(loop.sock_sendall(source_out, bulk))
+        expected += bulk
+        received = bytearray()
+        while len(received) < len(expected):
+            received += await asyncio.wait_for(loop.sock_recv(dest_in, 1 << 20), 10)
+        await sender
+        source_out.close()
+        assert await asyncio.wait_for(ended, 10) is None
+        assert bytes(received) == bytes(expected), "bytes were lost, reordered or corrupted"
+        assert counts == {"received": len(expected), "sent": len(expected)}
+        assert pump.stop() == b""
+    finally:
+        pump.stop()
+        for sock in (source_out, source_in, dest_out, dest_in):
+            sock.close()
+
+
+def test_pump_copies_small_messages_splices_bulk_and_keeps_the_order() -> None:
+    asyncio.run(_pump_scenario())
