@@ -224,3 +224,14 @@ def product_ready_holds_quick(url: str) -> bool:
         return httpx.get(url, timeout=2.0).status_code == 200
     except httpx.HTTPError:
         return False
+
+
+def test_a_checkout_phase_round_trips_and_a_bad_one_is_refused() -> None:
+    from chaos.experiments import ExperimentError
+
+    cell = covering_matrix(load_topology())[0]
+    doc = cell.experiment(1).to_dict()
+    assert doc["method"][0]["checkout"] == cell.phase
+    doc["method"][0]["checkout"] = "during"
+    with pytest.raises(ExperimentError, match="checkout must be one of"):
+        Experiment.from_dict(doc)
