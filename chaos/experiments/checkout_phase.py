@@ -2,7 +2,9 @@
 request, while its saga is in flight, or after it ended (the matrix's checkout phases).
 
 The continuous workload keeps running as well; this one order is what pins the phase. It is
-recorded as accepted like any workload order, so every invariant covers it.
+recorded as accepted like any workload order, so every invariant covers it. During the
+window a prober also reads the users and payments routes, which the checkout workload
+never calls, so a fault on ``gateway_to_user`` or ``gateway_to_payment`` meets traffic.
 """
 
 from __future__ import annotations
@@ -13,8 +15,10 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from chaos.experiments.workload import ORDERS, CheckoutWorkload
+from chaos.experiments.workload import ORDERS, USERS, CheckoutWorkload
 from chaos.invariants.base import TERMINAL
+
+PAYMENTS = "/api/v1/payments"
 
 
 @dataclass(slots=True)
@@ -26,6 +30,8 @@ class TrackedCheckout:
     accepted_at: float | None = None
     status_at_injection: str = ""
     thread: threading.Thread | None = field(default=None, repr=False)
+    prober: threading.Thread | None = field(default=None, repr=False)
+    stop: threading.Event = field(default_factory=threading.Event, repr=False)
 
     def as_json(self) -> dict[str, object]:
         return {"phase": self.phase, "order_id": self.order_id,
@@ -76,10 +82,29 @@ def before_injection(phase: str, workload: CheckoutWorkload | None,
     return tracked
 
 
+def _probe_routes(workload: CheckoutWorkload, tracked: TrackedCheckout) -> None:
+    """While the faults are in force, read through the routes the checkout workload does not
+    use (users, payments), so every gateway edge carries judged traffic: the answers join
+    the workload's samples, which ``api_fails_well`` reads."""
+    buyer = workload.buyers[0]
+    with httpx.Client(base_url=workload.base_url,
+                      timeout=workload.spec.request_timeout_s) as client:
+        while not tracked.stop.is_set():
+            workload._send(client, "GET", f"{USERS}/me", headers=buyer.auth)
+            order = tracked.order_id or 0
+            workload._send(client, "GET", f"{PAYMENTS}?order_id={order}", headers=buyer.auth)
+            tracked.stop.wait(0.5)
+
+
 def after_injection(tracked: TrackedCheckout | None, workload: CheckoutWorkload | None) -> None:
-    """``before``: the request is sent with the faults already in force (in a thread, as
-    it may hang for the whole window)."""
-    if tracked is None or workload is None or tracked.phase != "before":
+    """Start the route prober; ``before``: the request is sent with the faults already in
+    force (in a thread, as it may hang for the whole window)."""
+    if tracked is None or workload is None:
+        return
+    tracked.prober = threading.Thread(target=_probe_routes, args=(workload, tracked),
+                                      daemon=True, name="route-prober")
+    tracked.prober.start()
+    if tracked.phase != "before":
         return
     tracked.status_at_injection = "not yet requested"
     tracked.thread = threading.Thread(target=_place, args=(workload, tracked), daemon=True,
@@ -88,5 +113,9 @@ def after_injection(tracked: TrackedCheckout | None, workload: CheckoutWorkload 
 
 
 def finish(tracked: TrackedCheckout | None, workload: CheckoutWorkload | None) -> None:
-    if tracked is not None and tracked.thread is not None and workload is not None:
-        tracked.thread.join(timeout=workload.spec.request_timeout_s + 5)
+    if tracked is None or workload is None:
+        return
+    tracked.stop.set()
+    for thread in (tracked.thread, tracked.prober):
+        if thread is not None:
+            thread.join(timeout=workload.spec.request_timeout_s + 5)
