@@ -239,3 +239,21 @@ def test_a_checkout_phase_round_trips_and_a_bad_one_is_refused() -> None:
     doc["method"][0]["checkout"] = "during"
     with pytest.raises(ExperimentError, match="checkout must be one of"):
         Experiment.from_dict(doc)
+
+
+def test_the_command_lists_the_tiers_and_refuses_a_non_journal(tmp_path: Path) -> None:
+    def crashcart(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "chaos.cli", "--state-dir", str(tmp_path),
+                               "chaos", *args], cwd=REPO_ROOT, capture_output=True, text=True,
+                              timeout=60)
+
+    covering = crashcart("matrix", "--list")
+    assert covering.returncode == 0, covering.stderr
+    expected = len(covering_matrix(load_topology()))
+    assert covering.stdout.strip().splitlines()[-1].startswith(f"{expected} cells")
+    only = crashcart("matrix", "--full", "--list", "--only", "order_to_db:*")
+    assert only.stdout.strip().splitlines()[-1].startswith(f"{len(NETWORK_FAULTS) * 3} cells")
+    bogus = tmp_path / "not-a-journal.json"
+    bogus.write_text('{"title": "x"}')
+    refused = crashcart("replay", str(bogus))
+    assert refused.returncode == 2 and "not a journal" in refused.stdout
