@@ -15,6 +15,9 @@ from typing import Any
 import schemathesis
 
 ORDERS_PATH = "/api/v1/orders"
+#: The schema's bounds of `product_id` (svckit.types.MAX_ID): a value outside them is a
+#: deliberately invalid (negative-mode) case and must reach the service unchanged.
+MIN_ID, MAX_ID = 1, 2**53 - 1
 
 
 def _catalog() -> list[int]:
@@ -32,6 +35,7 @@ def map_body(ctx: Any, body: Any) -> Any:
         return body
     for line in body["items"]:
         product_id = line.get("product_id") if isinstance(line, dict) else None
-        if isinstance(product_id, int) and not isinstance(product_id, bool) and product_id >= 1:
+        if (isinstance(product_id, int) and not isinstance(product_id, bool)
+                and MIN_ID <= product_id <= MAX_ID):
             line["product_id"] = catalog[product_id % len(catalog)]
     return body
