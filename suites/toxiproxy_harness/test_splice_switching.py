@@ -14,7 +14,8 @@ import asyncio
 import json
 import os
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 import pytest
 
@@ -80,8 +81,17 @@ async def _scenario() -> None:
         await upstream.wait_closed()
 
 
+SCENARIO_LIMIT_S = 60.0
+"""An in-process scenario's bound: pytest-timeout's alarm cannot stop a stuck event loop
+(asyncio swallows the exception it raises inside a readiness callback), a wait_for can."""
+
+
+async def _bounded(scenario: Coroutine[Any, Any, None]) -> None:
+    await asyncio.wait_for(scenario, SCENARIO_LIMIT_S)
+
+
 def test_pump_starts_only_after_the_destination_buffer_drained() -> None:
-    asyncio.run(_scenario())
+    asyncio.run(_bounded(_scenario()))
 
 
 def _tcp_pair(receive_buffer: int | None = None) -> tuple[socket.socket, socket.socket]:
@@ -143,4 +153,4 @@ async def _pump_scenario() -> None:
 
 
 def test_pump_copies_small_messages_splices_bulk_and_keeps_the_order() -> None:
-    asyncio.run(_pump_scenario())
+    asyncio.run(_bounded(_pump_scenario()))
