@@ -27,7 +27,9 @@ ERROR_PAGES: dict[int, tuple[str, str]] = {
     414: ("URI Too Long", "The request URI is longer than the gateway accepts."),
     429: ("Too Many Requests", "Rate limit exceeded; retry later."),
     500: ("Internal Server Error", "The gateway failed to handle the request."),
-    502: ("Bad Gateway", "The upstream service is unreachable."),
+    # No answer from the service at all (refused, reset, gone): the caller sees the same
+    # declared 503 the services give when their own dependency is down (sent as 503 below).
+    502: ("Service Unavailable", "The upstream service is unreachable."),
     503: ("Service Unavailable", "The upstream service is unavailable."),
     504: ("Gateway Timeout", "The upstream service did not answer in time."),
     501: ("Not Implemented", "The gateway does not implement this request feature."),
@@ -36,7 +38,7 @@ ERROR_PAGES: dict[int, tuple[str, str]] = {
     494: ("Bad Request", "A request header or cookie is larger than the gateway accepts."),
 }
 #: nginx-internal codes sent to the client as another status.
-SENT_AS = {494: 400}
+SENT_AS = {494: 400, 502: 503}
 
 
 @dataclass(frozen=True, slots=True)

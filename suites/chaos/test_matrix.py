@@ -32,9 +32,9 @@ from chaos.matrix.timeouts import caller_timeout_s
 from chaos.topology import REPO_ROOT, load_topology
 
 pytestmark = [allure.feature("Chaos matrix")]
-# Two covering cells that pass today (the 502 cells wait for the gateway decision, see
-# docs/chaos.md): a db edge with its saga in flight, a paused service after the checkout.
-SUBSET = ("product_to_db:slicer@in_flight", "product:pause@after")
+# Covering cells: a db edge with its saga in flight, a paused service after the checkout, and
+# the regression cell of the gateway's 502 (an unreachable service now answers a declared 503).
+SUBSET = ("gateway_to_user:down@before", "product_to_db:slicer@in_flight", "product:pause@after")
 
 
 # ---- the matrix's shape (no platform) ------------------------------------------------------

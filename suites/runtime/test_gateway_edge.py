@@ -48,9 +48,10 @@ def test_malformed_request_id_is_replaced(gateway_only: GatewayOnly) -> None:
     assert GENERATED_ID.match(response.headers["x-request-id"])
 
 
-def test_unreachable_service_proxy_is_problem_json_502(gateway_only: GatewayOnly) -> None:
-    body = _assert_problem(httpx.get(gateway_only.url + "/api/v1/users/me"), 502)
-    assert body["title"] == "Bad Gateway"
+def test_unreachable_service_proxy_is_problem_json_503(gateway_only: GatewayOnly) -> None:
+    body = _assert_problem(httpx.get(gateway_only.url + "/api/v1/users/me"), 503)
+    assert body["title"] == "Service Unavailable"
+    assert body["detail"] == "The upstream service is unreachable."
 
 
 def test_hung_upstream_is_problem_json_504_after_the_read_timeout(
@@ -107,7 +108,7 @@ def test_access_log_is_json_with_request_id_and_upstream_timing(gateway_only: Ga
                 entry = record
         time.sleep(0.05)
     assert entry is not None
-    assert entry["status"] == 502
+    assert entry["status"] == 503
     assert entry["upstream_addr"].endswith(
         f":{gateway_only.topology.edge('gateway', 'user').proxy_port}")
     assert "upstream_connect_time" in entry and "request_time" in entry

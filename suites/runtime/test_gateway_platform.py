@@ -1,5 +1,5 @@
 """The gateway in front of the running platform: routing, request ids reaching the
-services, problem+json 502/504 when a gateway->service link fails, aggregate /health."""
+services, problem+json 503/504 when a gateway->service link fails, aggregate /health."""
 
 from __future__ import annotations
 
@@ -60,13 +60,13 @@ def test_request_id_reaches_the_service(running_platform: RunningPlatform) -> No
     assert request_id in log.read_text(errors="replace"), "the service never saw the request id"
 
 
-def test_proxy_down_gives_problem_json_502(running_platform: RunningPlatform, mesh) -> None:
+def test_proxy_down_gives_problem_json_503(running_platform: RunningPlatform, mesh) -> None:
     name = running_platform.proxy_name("gateway", "user")
     with proxy_down(mesh, name):
         response = httpx.post(f"{running_platform.gateway_url}/api/v1/users/login",
                               json={"email": "a@example.com", "password": "whatever1"},
                               timeout=10)
-        _problem(response, 502)
+        _problem(response, 503)
     health = httpx.get(f"{running_platform.gateway_url}/health", timeout=10)
     assert health.status_code == 200, "the link must heal once the proxy is back"
 
