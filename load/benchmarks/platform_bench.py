@@ -42,7 +42,7 @@ from locust.event import Events
 from locust.exception import StopUser
 
 from chaos.topology import Topology, load_topology
-from load.benchmarks import service_timings
+from load.benchmarks import saga_stages, service_timings
 from load.benchmarks.stats import percentile
 from load.data import prepare_catalog
 from load.journeys import StorefrontUser
@@ -90,6 +90,10 @@ class CheckoutResult:
     """Server view: the order's updated_at - created_at (the saga alone, no polling)."""
     accept_s: list[float] = field(default_factory=list)
     """The POST /orders round trip alone (user + product calls, insert + outbox row)."""
+    stages: list[saga_stages.Stage] = field(default_factory=list)
+    commits: dict[str, int] = field(default_factory=dict)
+    """Committed transactions per service database during the run (setup included)."""
+    """The saga split into relay, broker and consumer stages (outbox/inbox timestamps)."""
 
     @property
     def per_second(self) -> float:
@@ -225,6 +229,7 @@ def checkout_throughput(gateway_url: str, *, buyers: int, checkouts: int, max_se
     """`buyers` CheckoutBuyers (register and log in first), each: order, poll to terminal,
     until `checkouts` orders are placed and followed (or `max_seconds`)."""
     catalog = prepare_catalog(gateway_url)
+    commits_before = asyncio.run(saga_stages.commits(topology))
     buyer = type("BenchBuyer", (_Buyer,), {"abstract": False, "budget": [checkouts],
                                            "poll_interval_s": poll_interval_s})
     recorder, _ = locust_batch(
@@ -242,12 +247,18 @@ def checkout_throughput(gateway_url: str, *, buyers: int, checkouts: int, max_se
     # timed from the first order placed (registration and login are not the benchmark)
     first_order = recorder.first_order_start or recorder.first_start
     result.seconds = max(1e-9, recorder.last_end - first_order)
-    result.saga_s = asyncio.run(_saga_seconds(topology, catalog.plenty_id))
+    time.sleep(1.5)  # PostgreSQL flushes its per-database counters about once a second
+    commits_after = asyncio.run(saga_stages.commits(topology))
+    result.commits = {name: commits_after[name] - commits_before.get(name, 0)
+                      for name in commits_after}
+    paid_orders = asyncio.run(_paid_orders(topology, catalog.plenty_id))
+    result.saga_s = list(paid_orders.values())
+    result.stages = asyncio.run(saga_stages.saga_stages(topology, list(paid_orders)))
     return result
 
 
-async def _saga_seconds(topology: Topology, product_id: int) -> list[float]:
-    """Server view of the saga: updated_at - created_at of the run's PAID orders."""
+async def _paid_orders(topology: Topology, product_id: int) -> dict[int, float]:
+    """Server view of the saga: order id -> updated_at - created_at of the run's PAID orders."""
     import asyncpg
 
     pg = topology.postgres
@@ -256,12 +267,12 @@ async def _saga_seconds(topology: Topology, product_id: int) -> list[float]:
                                        database=topology.service("order").database)
     try:
         rows = await connection.fetch(
-            "SELECT extract(epoch FROM o.updated_at - o.created_at) AS s FROM orders o "
+            "SELECT o.id, extract(epoch FROM o.updated_at - o.created_at) AS s FROM orders o "
             "WHERE o.status = 'PAID' AND o.id IN (SELECT order_id FROM order_items "
             "WHERE product_id = $1)", product_id)
     finally:
         await connection.close()
-    return [float(r["s"]) for r in rows]
+    return {int(r["id"]): float(r["s"]) for r in rows}
 
 
 # ---- machine and report --------------------------------------------------------------------
@@ -314,9 +325,31 @@ def checkout_table(result: CheckoutResult, buyers: int) -> str:
         ("POST /orders (accepted) p50 / p99 ms", ms(result.accept_s)),
         ("saga, created_at -> updated_at p50 / p99 ms", ms(result.saga_s)),
         ("accept -> PAID seen by the buyer p50 / p99 ms", ms(result.latencies_s)),
+        *((f"transactions per order in {name}'s database (reads too)", f"{count / max(1, result.completed):.1f}")
+          for name, count in sorted(result.commits.items())),
     ]
     return "\n".join(["| checkout | value |", "|---|---:|",
                       *(f"| {name} | {value} |" for name, value in rows)])
+
+
+def request_stages_table(result: CheckoutResult,
+                         inside: dict[service_timings.Key, service_timings.Timing]) -> str:
+    """The POST /orders round trip split into the gateway + mesh in front of order-service
+    and the time inside it (means: the services export histograms, not raw samples)."""
+    post = inside.get(("order", "POST", "/api/v1/orders", "202"))
+    client_mean = statistics.fmean(result.accept_s) if result.accept_s else float("nan")
+    order_ms = post.mean_ms if post else float("nan")
+    rows = ["| POST /orders stage (means) | ms |", "|---|---:|",
+            f"| client round trip | {client_mean * 1e3:.1f} |",
+            f"| inside order-service | {order_ms:.1f} |",
+            f"| gateway + mesh + client (difference) | {client_mean * 1e3 - order_ms:.1f} |"]
+    for dependency, route in (("user", "/internal/v1/users/{user_id}"),
+                              ("product", "/api/v1/products/{product_id}")):
+        timing = inside.get((dependency, "GET", route, "200"))
+        if timing:
+            rows.append(f"| of which inside {dependency}-service (GET {route}, concurrent) | "
+                        f"{timing.mean_ms:.1f} |")
+    return "\n".join(rows)
 
 
 def first_product_id(gateway_url: str) -> int:
@@ -325,6 +358,13 @@ def first_product_id(gateway_url: str) -> int:
     if not page["items"]:
         raise SystemExit("the catalog is empty; is the platform up and seeded?")
     return int(page["items"][0]["id"])
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -336,20 +376,24 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     edge = topology.edge("gateway", "product")
     parser.add_argument("--proxy-url", default=f"http://{topology.toxiproxy.host}:{edge.proxy_port}",
                         help=f"the {edge.name} proxy (the mesh hop without nginx); '' to skip")
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--requests", type=int, default=2000, help="per round and target")
-    parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 16],
+    parser.add_argument("--rounds", type=_positive, default=5,
+                        help="read-path rounds per target (use --skip-reads for none)")
+    parser.add_argument("--requests", type=_positive, default=2000, help="per round and target")
+    parser.add_argument("--concurrency", type=_positive, nargs="+", default=[1, 16],
                         help="one read-path comparison per level: 1 shows the unloaded cost "
                              "of each hop, higher levels show throughput and queueing")
     parser.add_argument("--round-seconds", type=float, default=30.0,
                         help="upper bound of one round")
-    parser.add_argument("--buyers", type=int, default=8)
-    parser.add_argument("--checkouts", type=int, default=400)
+    parser.add_argument("--buyers", type=_positive, default=8)
+    parser.add_argument("--checkouts", type=_positive, default=400)
     parser.add_argument("--checkout-seconds", type=float, default=60.0)
     parser.add_argument("--poll-interval", type=float, default=0.05,
                         help="order polling interval (s); bounds the latency resolution")
-    parser.add_argument("--skip-checkout", action="store_true")
+    parser.add_argument("--skip-reads", action="store_true", help="checkouts only")
+    parser.add_argument("--skip-checkout", action="store_true", help="read path only")
     args = parser.parse_args(argv)
+    if args.skip_reads and args.skip_checkout:
+        parser.error("--skip-reads and --skip-checkout leave nothing to measure")
     args.service_urls = dict(topology.service_urls)
     args.service_urls["product"] = args.direct_url
     return args
@@ -361,7 +405,7 @@ def main(argv: list[str] | None = None) -> None:
     product_id = first_product_id(args.gateway_url)
     targets = {GATEWAY: args.gateway_url, PROXY: args.proxy_url, DIRECT: args.direct_url}
     targets = {name: url.rstrip("/") for name, url in targets.items() if url}
-    for concurrency in args.concurrency:
+    for concurrency in [] if args.skip_reads else args.concurrency:
         print(f"\nread path: GET /api/v1/products/{product_id}, {args.rounds} interleaved "
               f"rounds x {args.requests} requests per target, concurrency {concurrency}")
         before = service_timings.snapshot(args.service_urls)
@@ -385,8 +429,11 @@ def main(argv: list[str] | None = None) -> None:
     client_cpu = 100 * (time.process_time() - cpu0) / max(checkouts.seconds, 1e-9)
     after = service_timings.snapshot(args.service_urls)
     print("\n" + checkout_table(checkouts, args.buyers))
+    inside = service_timings.delta(before, after)
+    print("\n" + request_stages_table(checkouts, inside))
+    print("\n" + saga_stages.stages_table(checkouts.stages))
     print("\ninside the services during the checkouts (setup included):\n"
-          + service_timings.table(service_timings.delta(before, after)))
+          + service_timings.table(inside))
     print(f"(client CPU during checkouts, incl. setup: {client_cpu:.0f}% of one core)")
     print("loadavg(1m,5m) at end: {:.2f},{:.2f}".format(*os.getloadavg()[:2]))
 
