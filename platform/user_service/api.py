@@ -103,7 +103,7 @@ async def login(body: Login, request: Request) -> Token:
     settings = request.app.state.settings
     throttle: LoginThrottle = request.app.state.login_throttle
     account, client = normalise_email(body.email), client_address(request)
-    wait_s = throttle.attempt(account, client)
+    wait_s = await throttle.attempt(account, client)
     if wait_s:
         raise Problem(429, f"Too many failed logins; retry after {wait_s} s",
                       headers={"Retry-After": str(wait_s)})
@@ -112,7 +112,7 @@ async def login(body: Login, request: Request) -> Token:
     ok = await verify_password(body.password, row["password_hash"] if row else _DUMMY_HASH)
     if row is None or not ok:
         raise Problem(401, "Invalid email or password", headers={"WWW-Authenticate": "Bearer"})
-    throttle.succeeded(account, client)
+    await throttle.succeeded(account, client)
     token = issue_token(settings.jwt_secret, row["id"], row["role"], settings.jwt_ttl_s)
     return Token(access_token=token, expires_in=settings.jwt_ttl_s)
 

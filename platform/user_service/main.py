@@ -15,9 +15,10 @@ from user_service.throttle import LoginThrottle
 
 async def seed_admin(app: FastAPI) -> None:
     """Create or refresh the admin account from ADMIN_EMAIL / ADMIN_PASSWORD; set up the
-    login throttle and the user directory (this service's own table: no cache needed)."""
-    app.state.login_throttle = LoginThrottle()
+    login throttle (its state in this database) and the user directory (this service's own
+    table: no cache needed)."""
     pool = app.state.pool
+    app.state.login_throttle = LoginThrottle(pool)
 
     async def user_exists(user_id: int) -> bool:
         return await repository.user_by_id(pool, user_id) is not None

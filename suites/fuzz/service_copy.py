@@ -79,10 +79,16 @@ async def _drop_database(server_url: str, name: str) -> None:
 @contextlib.contextmanager
 def run_service_copy(topology: Topology, service: str, root: Path, log_dir: Path, *,
                      env: dict[str, str] | None = None,
-                     ready_timeout_s: float = 60.0) -> Iterator[ServiceCopy]:
-    """Start `service` from the copy at `root`; yield its URL once it answers /health/live."""
+                     ready_timeout_s: float = 60.0,
+                     database: str | None = None) -> Iterator[ServiceCopy]:
+    """Start `service` from the copy at `root`; yield its URL once it answers /health/live.
+
+    `database`: run on this one and leave it (several processes or a restart on one database,
+    see `copy_database`); by default the copy gets a fresh database, dropped afterwards.
+    """
     pg = topology.postgres
-    database = f"{topology.service(service).database}_copy_{uuid.uuid4().hex[:8]}"
+    owns_database = database is None
+    database = database or copy_database_name(topology, service)
     port = free_port()
     spec = topology.service(service)
     full_env = {
@@ -124,5 +130,24 @@ def run_service_copy(topology: Topology, service: str, root: Path, log_dir: Path
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=5)
-        server = pg.url("", host=pg.host, port=pg.port).rstrip("/")
-        asyncio.run(_drop_database(server, database))
+        if owns_database:
+            asyncio.run(_drop_database(_server_url(topology), database))
+
+
+def copy_database_name(topology: Topology, service: str) -> str:
+    return f"{topology.service(service).database}_copy_{uuid.uuid4().hex[:8]}"
+
+
+def _server_url(topology: Topology) -> str:
+    pg = topology.postgres
+    return pg.url("", host=pg.host, port=pg.port).rstrip("/")
+
+
+@contextlib.contextmanager
+def copy_database(topology: Topology, service: str) -> Iterator[str]:
+    """A database name for copies of `service` that share it; dropped afterwards."""
+    name = copy_database_name(topology, service)
+    try:
+        yield name
+    finally:
+        asyncio.run(_drop_database(_server_url(topology), name))

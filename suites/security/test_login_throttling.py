@@ -5,6 +5,8 @@ passwords used to answer 401 in ~15 ms each, then the right one worked).
 Per account on the shared platform (a fresh account per test, so nothing else is locked).
 Per client on a copy of user-service with tiny limits: the shared platform's client budget
 (1000 failures, 5/s back) is sized so the fuzzer's failed logins from 127.0.0.1 fit in it.
+The state is in user-service's database: two processes on one database share it, and a
+restarted process still refuses what was locked before.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import Any
 import httpx
 import pytest
 
-from suites.fuzz.service_copy import ServiceCopy, copy_platform, run_service_copy
+from suites.fuzz.service_copy import ServiceCopy, copy_database, copy_platform, run_service_copy
 from suites.helpers import factories
 from suites.helpers.problems import assert_problem
 
@@ -118,3 +120,42 @@ def test_successes_do_not_use_the_client_budget(strict_user_service: ServiceCopy
         for email in emails * 2:
             assert _login(client, email, factories.DEFAULT_PASSWORD,
                           "198.51.100.9").status_code == 200
+
+
+def test_the_throttle_holds_across_worker_processes_and_a_restart(
+        running_platform: Any, tmp_path: Path) -> None:
+    """Two user-service processes on one database (as uvicorn workers would be), then both
+    stopped and a new one started: failures counted by one are seen by the other, and the
+    locks outlive the processes. In-memory state would give each worker its own budget and
+    every restart a fresh one."""
+    root = copy_platform(tmp_path)
+    env = {"LOGIN_ACCOUNT_FREE_FAILURES": "3", "LOGIN_CLIENT_FAILURE_BURST": "6",
+           "LOGIN_CLIENT_FAILURES_PER_S": "0.05", "PASSWORD_SCRYPT_N": "1024"}
+    topology = running_platform.topology
+    account, sprayer = "restart-victim@example.com", "198.51.100.21"
+    with copy_database(topology, "user") as database:
+        with (run_service_copy(topology, "user", root, tmp_path, env=env,
+                               database=database) as first,
+              run_service_copy(topology, "user", root, tmp_path, env=env,
+                               database=database) as second,
+              httpx.Client(base_url=first.url, timeout=15.0) as one,
+              httpx.Client(base_url=second.url, timeout=15.0) as two):
+            assert factories.register(one, email=account).status_code == 201
+            # Per account: three free failures split over both processes, then locked in both.
+            for client in (one, two, one):
+                assert_problem(_login(client, account, "wrong-password", "198.51.100.20"), 401)
+            _assert_throttled(_login(two, account, factories.DEFAULT_PASSWORD, "198.51.100.22"))
+            # Per client: six failures over both processes empty the bucket (1 back per 20 s).
+            for n in range(6):
+                answer = _login((one, two)[n % 2], f"spray-{n}@example.com", "guess", sprayer)
+                assert_problem(answer, 401)
+            _assert_throttled(_login(one, account, factories.DEFAULT_PASSWORD, sprayer))
+        # Both processes are gone; a new one on the same database still refuses the client.
+        with (run_service_copy(topology, "user", root, tmp_path, env=env,
+                               database=database) as restarted,
+              httpx.Client(base_url=restarted.url, timeout=15.0) as three):
+            retry_after = _assert_throttled(
+                _login(three, "someone-else@example.com", "guess", sprayer))
+            assert retry_after <= 20
+            assert _login(three, account, factories.DEFAULT_PASSWORD,
+                          "198.51.100.23").status_code == 200

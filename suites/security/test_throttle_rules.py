@@ -1,61 +1,143 @@
-"""The login throttle's rules on a fake clock (user_service.throttle, no platform needed)."""
+"""The login throttle's rules on a fake clock, run by the real implementation: the
+`login_throttle_attempt` function of user-service's migrations in a scratch PostgreSQL
+database (the clock is the function's `p_now`, so no test waits for a lock to expire)."""
 
 from __future__ import annotations
 
+import asyncio
+import os
+import uuid
+from collections.abc import Awaitable, Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import TypeVar
+
+import asyncpg
+import pytest
+from svckit.db import ensure_database
+from svckit.migrations import migrate
 from user_service.throttle import LoginThrottle, ThrottleSettings
 
+PG_SERVER = os.environ.get("CRASHCART_UNIT_PG", "postgresql://postgres@127.0.0.1:5432")
 SETTINGS = ThrottleSettings(account_free_failures=5, account_max_lock_s=900,
                             account_forget_s=900, client_failure_burst=10,
                             client_failures_per_s=1)
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+T = TypeVar("T")
 
 
-def fail(throttle: LoginThrottle, account: str, client: str, now: float) -> int:
-    """One failed attempt; the wait it was told (0 if it was let through)."""
-    return throttle.attempt(account, client, now)
+def at(seconds: float) -> datetime:
+    return T0 + timedelta(seconds=seconds)
 
 
-def test_five_free_failures_then_a_doubling_lock_capped() -> None:
-    throttle = LoginThrottle(SETTINGS)
-    assert [fail(throttle, "a", f"c{n}", 0.0) for n in range(5)] == [0] * 5
-    assert throttle.retry_after_s("a", "other", 0.0) == 1
-    waits = []
-    now = 0.0
-    for _ in range(12):
-        now += throttle.retry_after_s("a", "other", now)
-        assert fail(throttle, "a", "other", now) == 0
-        waits.append(throttle.retry_after_s("a", "other", now))
-    assert waits[:4] == [2, 4, 8, 16] and max(waits) == 900
+@pytest.fixture(scope="module")
+def database() -> Iterator[str]:
+    """A scratch database with svckit's and user-service's migrations applied."""
+    dsn = f"{PG_SERVER}/crashcart_throttle_{uuid.uuid4().hex[:10]}"
+
+    async def create() -> None:
+        await ensure_database(dsn, timeout=10)
+        pool = await asyncpg.create_pool(dsn, min_size=1, max_size=2)
+        try:
+            await migrate(pool, "user_service")
+        finally:
+            await pool.close()
+
+    async def drop() -> None:
+        conn = await asyncpg.connect(f"{PG_SERVER}/postgres")
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{dsn.rsplit("/", 1)[1]}" WITH (FORCE)')
+        finally:
+            await conn.close()
+
+    asyncio.run(create())
+    try:
+        yield dsn
+    finally:
+        asyncio.run(drop())
 
 
-def test_a_success_clears_the_account_and_refunds_the_client() -> None:
-    throttle = LoginThrottle(SETTINGS)
-    for _ in range(4):
-        fail(throttle, "a", "c", 0.0)
-    assert throttle.attempt("a", "c", 0.0) == 0  # the right password, recorded in advance
-    throttle.succeeded("a", "c")
-    assert throttle.retry_after_s("a", "c", 0.0) == 0
-    for _ in range(4):
-        assert fail(throttle, "a", "c", 0.0) == 0
+@pytest.fixture
+def run(database: str) -> Callable[[Callable[[LoginThrottle], Awaitable[T]]], T]:
+    """Run a coroutine with a throttle on the scratch database; keys are fresh per test."""
+    def runner(body: Callable[[LoginThrottle], Awaitable[T]]) -> T:
+        async def go() -> T:
+            pool = await asyncpg.create_pool(database, min_size=1, max_size=4)
+            try:
+                await pool.execute("TRUNCATE login_throttle_accounts, login_throttle_clients")
+                return await body(LoginThrottle(pool, SETTINGS))
+            finally:
+                await pool.close()
+        return asyncio.run(go())
+    return runner
 
 
-def test_the_client_bucket_refills_and_successes_never_drain_it() -> None:
-    throttle = LoginThrottle(SETTINGS)
-    for n in range(10):
-        assert fail(throttle, f"acct{n}", "c", 0.0) == 0
-    assert throttle.attempt("fresh", "c", 0.0) == 1
-    assert throttle.attempt("fresh", "d", 0.0) == 0  # another client is not affected
-    assert throttle.attempt("fresh2", "c", 1.0) == 0  # one failure back after 1 s
-    for n in range(100):
-        assert throttle.attempt(f"ok{n}", "e", 2.0) == 0
-        throttle.succeeded(f"ok{n}", "e")
+def test_five_free_failures_then_a_doubling_lock_capped(run: Callable[..., None]) -> None:
+    async def body(throttle: LoginThrottle) -> None:
+        assert [await throttle.attempt("a", f"c{n}", at(0)) for n in range(5)] == [0] * 5
+        assert await throttle.retry_after_s("a", "other", at(0)) == 1
+        waits, now = [], 0.0
+        for _ in range(12):
+            now += await throttle.retry_after_s("a", "other", at(now))
+            assert await throttle.attempt("a", "other", at(now)) == 0
+            waits.append(await throttle.retry_after_s("a", "other", at(now)))
+        assert waits[:4] == [2, 4, 8, 16] and max(waits) == 900
+    run(body)
 
 
-def test_an_idle_account_is_forgotten() -> None:
-    throttle = LoginThrottle(SETTINGS)
-    for _ in range(5):
-        fail(throttle, "a", "c", 0.0)
-    assert throttle.retry_after_s("a", "c", 2.0) == 0
-    assert fail(throttle, "a", "c", 2.0) == 0  # failure 6: locked again for 2 s
-    assert throttle.retry_after_s("a", "c", 2.0) == 2
-    assert fail(throttle, "a", "c", 2.0 + 901) == 0  # forgotten: failure 1 of a new count
-    assert throttle.retry_after_s("a", "c", 2.0 + 901) == 0
+def test_a_locked_attempt_is_not_counted(run: Callable[..., None]) -> None:
+    async def body(throttle: LoginThrottle) -> None:
+        for _ in range(5):
+            await throttle.attempt("a", "c", at(0))
+        for _ in range(20):  # refused while locked: the lock does not grow
+            assert await throttle.attempt("a", "c", at(0.5)) == 1
+        assert await throttle.attempt("a", "c", at(1)) == 0
+        assert await throttle.retry_after_s("a", "c", at(1)) == 2
+    run(body)
+
+
+def test_a_success_clears_the_account_and_refunds_the_client(run: Callable[..., None]) -> None:
+    async def body(throttle: LoginThrottle) -> None:
+        for _ in range(4):
+            await throttle.attempt("a", "c", at(0))
+        assert await throttle.attempt("a", "c", at(0)) == 0  # the right password, in advance
+        await throttle.succeeded("a", "c")
+        assert await throttle.retry_after_s("a", "c", at(0)) == 0
+        for _ in range(4):
+            assert await throttle.attempt("a", "c", at(0)) == 0
+    run(body)
+
+
+def test_the_client_bucket_refills_and_successes_never_drain_it(
+        run: Callable[..., None]) -> None:
+    async def body(throttle: LoginThrottle) -> None:
+        for n in range(10):
+            assert await throttle.attempt(f"acct{n}", "c", at(0)) == 0
+        assert await throttle.attempt("fresh", "c", at(0)) == 1
+        assert await throttle.attempt("fresh", "d", at(0)) == 0  # another client: not affected
+        assert await throttle.attempt("fresh2", "c", at(1)) == 0  # one failure back after 1 s
+        for n in range(100):
+            assert await throttle.attempt(f"ok{n}", "e", at(2)) == 0
+            await throttle.succeeded(f"ok{n}", "e")
+    run(body)
+
+
+def test_an_idle_account_is_forgotten(run: Callable[..., None]) -> None:
+    async def body(throttle: LoginThrottle) -> None:
+        for _ in range(5):
+            await throttle.attempt("a", "c", at(0))
+        assert await throttle.retry_after_s("a", "c", at(2)) == 0
+        assert await throttle.attempt("a", "c", at(2)) == 0  # failure 6: locked for 2 s
+        assert await throttle.retry_after_s("a", "c", at(2)) == 2
+        assert await throttle.attempt("a", "c", at(2 + 901)) == 0  # forgotten: a new count
+        assert await throttle.retry_after_s("a", "c", at(2 + 901)) == 0
+    run(body)
+
+
+def test_concurrent_attempts_cannot_slip_past_the_lock(run: Callable[..., None]) -> None:
+    """Many workers at once (here: 40 concurrent calls on 4 connections): exactly the free
+    failures go ahead, every other attempt is told to wait."""
+    async def body(throttle: LoginThrottle) -> None:
+        waits = await asyncio.gather(*(throttle.attempt("a", f"c{n}", at(0))
+                                       for n in range(40)))
+        assert sorted(waits).count(0) == 5 and all(w >= 1 for w in waits if w), waits
+    run(body)
