@@ -16,7 +16,8 @@ from chaos.topology import TopologyError, load_topology
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_NOT_RUNNING, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
-COMMAND_MODULES: tuple[str, ...] = ("run", "heal", "chaos", "load", "contracts", "fuzz")
+COMMAND_MODULES: tuple[str, ...] = ("run", "heal", "chaos", "load", "contracts", "fuzz",
+                                     "selftest")
 """Harness layers' subcommands, one module each under ``chaos.commands``: every module has
 ``add_parser(subparsers)``, which adds its parser and sets ``handler=fn(args, topology) -> int``
 as a default, so this file never grows with the layers."""

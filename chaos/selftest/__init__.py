@@ -1,0 +1,1 @@
+"""Harness self-test: planted platform defects and the layer that catches each."""

@@ -1,0 +1,186 @@
+"""Run the default test run's layers against a copy with one defect planted.
+
+Why in order of cost with ``-x``: the question is "does the harness catch this defect, and
+where first", so a defect stops at the first failing test of the first layer that fails
+(``--all-layers`` runs every layer for the full matrix). Layers come from
+``chaos.run.layers`` (same paths, same ``-m`` of the default profile); the ones that never
+exercise platform behaviour (toxiproxy: the fault injector only) or need fixed ports
+(runtime, report) are left out.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from chaos.run import layers
+from chaos.selftest.catalogue import Defect
+from chaos.selftest.workspace import Workspace, drop_instance_databases, ensure_vhost
+
+SELFTEST_LAYERS: tuple[str, ...] = ("unit", "contracts", "platform", "security", "fuzz",
+                                    "chaos", "load")
+"""Roughly cheapest first: the order a defect meets them."""
+EXCLUDED_LAYERS: dict[str, str] = {
+    "toxiproxy": "tests the fault injector, never the platform",
+    "runtime": "fixed port offsets (3600, 4000, 4100, 5500) shared with the default run; "
+               "up/down/preflight, not behaviour",
+    "report": "the orchestrator and the report, not the platform (full profile only)",
+}
+LAYER_TIMEOUT_S = 2400.0
+TEST_TIMEOUT_S = 900
+
+
+@dataclass(slots=True)
+class LayerResult:
+    layer: str
+    status: str
+    """passed | caught | error | interrupted | skipped"""
+    seconds: float
+    failures: list[str] = field(default_factory=list)
+    log: str = ""
+
+
+@dataclass(slots=True)
+class DefectResult:
+    defect: str
+    category: str
+    caught_by: str | None = None
+    failing_test: str | None = None
+    seconds_to_detection: float | None = None
+    seconds: float = 0.0
+    layers: list[LayerResult] = field(default_factory=list)
+    note: str = ""
+
+    @property
+    def caught(self) -> bool:
+        return self.caught_by is not None
+
+    def as_json(self) -> dict[str, object]:
+        return asdict(self)
+
+
+Progress = Callable[[str], None]
+
+
+def layer_command(layer: layers.Layer, root: Path) -> list[str] | None:
+    paths = [str(p) for p in layer.present_paths(root)]
+    if not paths:
+        return None
+    command = [sys.executable, "-m", "pytest", *paths, "-x", "-q", "-rfE", "--color=no",
+               "-p", "no:cacheprovider", f"--timeout={TEST_TIMEOUT_S}"]
+    marker = layer.marker_expression(layers.DEFAULT)
+    return command + (["-m", marker] if marker else [])
+
+
+class Runner:
+    """Runs defects one after the other; ``interrupt`` (from a signal) stops the current one."""
+
+    def __init__(self, layer_names: tuple[str, ...], *, all_layers: bool, log_dir: Path,
+                 progress: Progress) -> None:
+        self.layers = [layers.by_name(name) for name in layer_names]
+        self.all_layers = all_layers
+        self.log_dir = log_dir
+        self.progress = progress
+        self._current: subprocess.Popen[bytes] | None = None
+        self.interrupted = False
+
+    def interrupt(self) -> None:
+        self.interrupted = True
+        proc = self._current
+        if proc is not None and proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGINT)
+
+    def run(self, defect: Defect | None) -> DefectResult:
+        """One defect (None: the clean baseline) through the layers."""
+        name = defect.id if defect else "baseline"
+        result = DefectResult(name, defect.category if defect else "-")
+        started = time.monotonic()
+        with self._workspace(defect) as ws:
+            self.progress(f"[{name}] copy at {ws.root}; platform up")
+            boot = ws.up()
+            if boot.returncode != 0:
+                result.note = f"the patched platform did not come up: {boot.stderr[-1500:]}"
+                result.caught_by, result.failing_test = "startup", "crashcart up"
+                result.seconds_to_detection = result.seconds = time.monotonic() - started
+                self.progress(f"[{name}] platform did not start (counts as caught at startup)")
+                return result
+            for layer in self.layers:
+                if self.interrupted:
+                    break
+                outcome = self._run_layer(ws, layer, name)
+                result.layers.append(outcome)
+                if outcome.status == "caught" and not result.caught:
+                    result.caught_by = layer.name
+                    result.failing_test = outcome.failures[0] if outcome.failures else None
+                    result.seconds_to_detection = time.monotonic() - started
+                    if not self.all_layers and defect is not None:
+                        break
+        result.seconds = time.monotonic() - started
+        if self.interrupted:
+            result.note = "interrupted"
+        return result
+
+    @contextlib.contextmanager
+    def _workspace(self, defect: Defect | None) -> Iterator[Workspace]:
+        ws = Workspace.create(defect)
+        ensure_vhost(ws.env["CRASHCART_RABBITMQ_VHOST"])
+        drop_instance_databases(ws.env)  # every defect starts from fresh databases
+        try:
+            yield ws
+        finally:
+            self.progress(f"[{ws.defect.id if ws.defect else 'baseline'}] cleaning up")
+            ws.close()
+
+    def _run_layer(self, ws: Workspace, layer: layers.Layer, name: str) -> LayerResult:
+        command = layer_command(layer, ws.root)
+        if command is None:
+            return LayerResult(layer.name, "skipped", 0.0)
+        log = self.log_dir / f"{name}.{layer.name}.log"
+        self.progress(f"[{name}] layer {layer.name} ...")
+        started = time.monotonic()
+        with open(log, "wb") as out:
+            proc = subprocess.Popen(command, cwd=ws.root, env=ws.env, stdout=out,
+                                    stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                    start_new_session=True)
+            self._current = proc
+            try:
+                code = proc.wait(timeout=LAYER_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGINT)
+                try:
+                    code = proc.wait(timeout=90)
+                except subprocess.TimeoutExpired:
+                    code = -9
+            finally:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+                self._current = None
+        seconds = time.monotonic() - started
+        failures = _failures(log)
+        status = ("interrupted" if self.interrupted else
+                  {0: "passed", 1: "caught", 5: "passed"}.get(code, "error"))
+        if status == "error" and failures:
+            status = "caught"  # e.g. a collection error or an error in a fixture
+        self.progress(f"[{name}] layer {layer.name}: {status} in {seconds:.0f}s"
+                      + (f" — {failures[0]}" if failures else ""))
+        # Whatever the layer started must not reach the next one: heal faults, reuse the
+        # platform (a test may have stopped a component: heal restarts it).
+        ws.crashcart("heal", timeout=180)
+        return LayerResult(layer.name, status, seconds, failures, str(log))
+
+
+def _failures(log: Path) -> list[str]:
+    try:
+        lines = log.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return []
+    return [line for line in lines if line.startswith(("FAILED ", "ERROR "))][:20]
