@@ -9,10 +9,10 @@ completed with every invariant holding, 1 when it deviated or failed, 2 on a bad
 from __future__ import annotations
 
 import argparse
-import signal
 from pathlib import Path
 from typing import Any
 
+from chaos.commands.common import USAGE, fail, sigterm_as_interrupt
 from chaos.topology import Topology
 
 
@@ -32,10 +32,6 @@ def add_parser(subparsers: Any) -> None:
     chaos_matrix.add_parsers(sub)
 
 
-def _interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
-
-
 def handle_run(args: argparse.Namespace, topology: Topology) -> int:
     from chaos.experiments import ExperimentError, load_experiment, run_experiment
     from chaos.faults import FaultContext
@@ -43,18 +39,18 @@ def handle_run(args: argparse.Namespace, topology: Topology) -> int:
     try:
         experiment = load_experiment(args.file)
     except (OSError, ExperimentError) as exc:
-        print(f"crashcart chaos run: {exc}")
-        return 2
+        fail("run", str(exc))
+        return USAGE
     if args.seed is not None:
         experiment.seed = args.seed
-    signal.signal(signal.SIGTERM, _interrupt)
+    sigterm_as_interrupt()
     ctx = FaultContext.from_environment(args.state_dir)
     print(f"experiment: {experiment.title} (seed {experiment.seed})", flush=True)
     try:
         result = run_experiment(experiment, ctx=ctx, journal_path=args.journal,
                                 progress=lambda line: print(f"  {line}", flush=True))
     except KeyboardInterrupt:
-        print("crashcart chaos run: interrupted; rollbacks ran")
+        fail("run", "interrupted; rollbacks ran")
         return 130
     recovery = result.journal.recovery.get("recovery_s")
     shown = f"{recovery:.1f}s" if recovery is not None else "not reached"

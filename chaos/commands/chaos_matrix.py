@@ -12,11 +12,12 @@ run) and write the minimal one as a replayable journal.
 from __future__ import annotations
 
 import argparse
-import signal
+import os
 import time
 from pathlib import Path
 from typing import Any
 
+from chaos.commands.common import USAGE, fail, load_journal_or_none, sigterm_as_interrupt
 from chaos.topology import Topology
 
 
@@ -32,6 +33,14 @@ def add_parsers(sub: Any) -> None:
     matrix.add_argument("--json", type=Path, default=None,
                         help="where the JSON result goes (default: <state dir>/chaos/matrix/)")
     matrix.add_argument("--list", action="store_true", help="print the cells, run nothing")
+    matrix.add_argument("--extra-instance", action="append", type=int, default=[],
+                        metavar="PORT_OFFSET",
+                        help="also run on a platform instance at this port offset (brought "
+                             "up and down here; state dir, database suffix and vhost derived "
+                             "with -w<k>): the cells are split between the instances")
+    matrix.add_argument("--shard", default=None, metavar="K/N",
+                        help="only shard K of N (balanced by estimated time); what "
+                             "--extra-instance runs on each instance")
     matrix.set_defaults(handler=handle_matrix)
     replay = sub.add_parser("replay", help="re-run a journal with its seed and fault schedule")
     replay.add_argument("journal", type=Path)
@@ -45,34 +54,53 @@ def add_parsers(sub: Any) -> None:
     shrink.set_defaults(handler=handle_shrink)
 
 
-def _interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
+def _shard(text: str) -> tuple[int, int]:
+    index, _, count = text.partition("/")
+    k, n = int(index), int(count)
+    if not 0 <= k < n:
+        raise ValueError(f"shard {text}: want K/N with 0 <= K < N")
+    return k, n
 
 
 def handle_matrix(args: argparse.Namespace, topology: Topology) -> int:
-    from chaos.experiments.journal import iso
     from chaos.faults import FaultContext
-    from chaos.matrix import covering_matrix, full_matrix, run_matrix, select, table
-    from chaos.matrix.report import CellResult, document, write
+    from chaos.matrix import covering_matrix, full_matrix, select
+    from chaos.matrix.run import shard
 
     ctx = FaultContext.from_environment(args.state_dir)
     cells = select(full_matrix(ctx.topology) if args.full else covering_matrix(ctx.topology),
                    args.only)
-    tier = "full" if args.full else "covering"
+    if args.shard:
+        try:
+            cells = shard(cells, *_shard(args.shard))
+        except ValueError as exc:
+            fail("matrix", str(exc))
+            return USAGE
     if args.list:
         for cell in cells:
             print(f"{cell.id:48} {cell.window_s:>5g}s  {cell.fault_spec}")
         print(f"{len(cells)} cells, {sum(c.window_s for c in cells):g}s of fault windows")
         return 0
     if not cells:
-        print("crashcart chaos matrix: no cell matches")
-        return 2
-    stamp = time.strftime("%Y%m%dT%H%M%S")
-    out_dir = ctx.state_dir / "chaos" / "matrix" / stamp
+        fail("matrix", "no cell matches")
+        return USAGE
+    sigterm_as_interrupt()
+    out_dir = ctx.state_dir / "chaos" / "matrix" / time.strftime("%Y%m%dT%H%M%S")
     out = args.json or out_dir / "matrix.json"
-    signal.signal(signal.SIGTERM, _interrupt)
-    print(f"matrix ({tier}): {len(cells)} cells x {args.repeat} seed(s), base seed {args.seed}",
-          flush=True)
+    if args.extra_instance:
+        return _parallel(args, cells, out_dir, out)
+    return _serial(args, cells, ctx, out_dir, out)
+
+
+def _serial(args: argparse.Namespace, cells: list[Any], ctx: Any, out_dir: Path,
+            out: Path) -> int:
+    from chaos.experiments.journal import iso
+    from chaos.matrix import run_matrix
+    from chaos.matrix.report import CellResult
+
+    tier = "full" if args.full else "covering"
+    print(f"matrix ({tier}{', shard ' + args.shard if args.shard else ''}): {len(cells)} "
+          f"cells x {args.repeat} seed(s), base seed {args.seed}", flush=True)
     started, began = iso(time.time()), time.monotonic()
     results: list[CellResult] = []
     interrupted = False
@@ -83,14 +111,61 @@ def handle_matrix(args: argparse.Namespace, topology: Topology) -> int:
                    if not line.startswith("    ") else None)
     except KeyboardInterrupt:
         interrupted = True
-    doc = document(results, tier=tier, base_seed=args.seed, repeat=args.repeat,
-                   started_at=started, duration_s=time.monotonic() - began,
+    return _report(args, results, cells, out, started=started,
+                   duration_s=time.monotonic() - began, interrupted=interrupted)
+
+
+def _parallel(args: argparse.Namespace, cells: list[Any], out_dir: Path, out: Path) -> int:
+    from chaos.experiments.journal import iso
+    from chaos.matrix.parallel import bring_down, bring_up, instances, run_shards
+    from chaos.matrix.report import results_from_document
+
+    pool = instances(dict(os.environ), args.extra_instance)
+    print(f"matrix ({'full' if args.full else 'covering'}): {len(cells)} cells on "
+          f"{len(pool)} instances, base seed {args.seed}", flush=True)
+    started, began = iso(time.time()), time.monotonic()
+    shard_args = ([*(["--full"] if args.full else [])] + ["--seed", str(args.seed),
+                  "--repeat", str(args.repeat)] + [a for p in args.only for a in ("--only", p)])
+    out_dir.mkdir(parents=True, exist_ok=True)
+    brought: list[Any] = []
+    parts: list[dict[str, Any]] = []
+    interrupted = False
+    try:
+        for instance in pool[1:]:
+            brought.append(instance)
+            bring_up(instance, _say)
+        parts, interrupted = run_shards(shard_args, pool, out_dir, _say)
+    except KeyboardInterrupt:
+        interrupted = True
+    finally:
+        for instance in brought:
+            bring_down(instance, _say)
+    by_id = {cell.id: cell for cell in cells}
+    results = [r for part in parts for r in results_from_document(part, by_id)]
+    return _report(args, results, cells, out, started=started,
+                   duration_s=time.monotonic() - began, interrupted=interrupted,
+                   instances=len(pool))
+
+
+def _say(line: str) -> None:
+    print(line, flush=True)
+
+
+def _report(args: argparse.Namespace, results: list[Any], cells: list[Any], out: Path, *,
+            started: str, duration_s: float, interrupted: bool, instances: int = 1) -> int:
+    from chaos.matrix import table
+    from chaos.matrix.report import document, write
+
+    doc = document(results, tier="full" if args.full else "covering", base_seed=args.seed,
+                   repeat=args.repeat, started_at=started, duration_s=duration_s,
                    complete=not interrupted and len(results) == len(cells))
+    doc["instances"] = instances
+    doc["load_average"] = [round(x, 2) for x in os.getloadavg()]
     write(doc, out)
     print(table(results))
     print(f"json: {out}  ({len(results)}/{len(cells)} cells, {doc['duration_s']}s)")
     if interrupted:
-        print("crashcart chaos matrix: interrupted; rollbacks ran")
+        fail("matrix", "interrupted; rollbacks ran, partial result written")
         return 130
     return 1 if doc["cells_failing"] else 0
 
@@ -98,14 +173,12 @@ def handle_matrix(args: argparse.Namespace, topology: Topology) -> int:
 def handle_replay(args: argparse.Namespace, topology: Topology) -> int:
     from chaos.experiments import run_experiment
     from chaos.faults import FaultContext
-    from chaos.matrix.replay import load_journal, same_outcome
+    from chaos.matrix.replay import same_outcome
 
-    try:
-        recorded = load_journal(args.journal)
-    except (OSError, ValueError) as exc:
-        print(f"crashcart chaos replay: {exc}")
-        return 2
-    signal.signal(signal.SIGTERM, _interrupt)
+    recorded = load_journal_or_none("replay", args.journal)
+    if recorded is None:
+        return USAGE
+    sigterm_as_interrupt()
     ctx = FaultContext.from_environment(args.state_dir)
     experiment = recorded.experiment
     print(f"replay: {experiment.title} (seed {experiment.seed}; recorded {recorded.status}"
@@ -115,7 +188,7 @@ def handle_replay(args: argparse.Namespace, topology: Topology) -> int:
         result = run_experiment(experiment, ctx=ctx, journal_path=args.out,
                                 progress=lambda line: print(f"  {line}", flush=True))
     except KeyboardInterrupt:
-        print("crashcart chaos replay: interrupted; rollbacks ran")
+        fail("replay", "interrupted; rollbacks ran")
         return 130
     replayed = result.journal.as_json()
     same = same_outcome(recorded, replayed)
@@ -127,18 +200,16 @@ def handle_replay(args: argparse.Namespace, topology: Topology) -> int:
 def handle_shrink(args: argparse.Namespace, topology: Topology) -> int:
     from chaos.experiments import run_experiment
     from chaos.faults import FaultContext
-    from chaos.matrix.replay import load_journal
     from chaos.matrix.shrink import experiment_oracle, shrink
 
-    try:
-        recorded = load_journal(args.journal)
-    except (OSError, ValueError) as exc:
-        print(f"crashcart chaos shrink: {exc}")
-        return 2
+    recorded = load_journal_or_none("shrink", args.journal)
+    if recorded is None:
+        return USAGE
     invariant: str | None = args.invariant or next(iter(recorded.failed_invariants), None)
     if invariant is None:
-        print("crashcart chaos shrink: the journal shows no failed invariant")
-        return 2
+        fail("shrink", "the journal shows no failed invariant")
+        return USAGE
+    sigterm_as_interrupt()
     ctx = FaultContext.from_environment(args.state_dir)
     oracle = experiment_oracle(lambda e: run_experiment(e, ctx=ctx).journal.as_json())
     try:
@@ -146,7 +217,7 @@ def handle_shrink(args: argparse.Namespace, topology: Topology) -> int:
                         proxy_names=ctx.topology.proxy_names,
                         progress=lambda line: print(f"  {line}", flush=True))
     except ValueError as exc:
-        print(f"crashcart chaos shrink: {exc}")
+        fail("shrink", str(exc))
         return 1
     out = args.out or args.journal.with_name(args.journal.stem + "-shrunk.json")
     result.write(out)

@@ -46,6 +46,8 @@ class Journal:
     workload: dict[str, Any] = field(default_factory=dict)
     invariants: list[dict[str, Any]] = field(default_factory=list)
     recovery: dict[str, Any] = field(default_factory=dict)
+    toxiproxy: dict[str, Any] = field(default_factory=dict)
+    """Whether the Toxiproxy server's per-connection decisions follow ``seed`` (embedded: yes)."""
 
     def t(self, at: float | None = None) -> float:
         return round((at if at is not None else time.time()) - self.started, 3)

@@ -20,7 +20,8 @@ import httpx
 from chaos.experiments import checkout_phase
 from chaos.experiments.journal import Journal, iso
 from chaos.experiments.model import Experiment, Phase
-from chaos.experiments.workload import CheckoutWorkload
+from chaos.experiments.toxiproxy_seed import reseed
+from chaos.experiments.workload import BuyerCache, CheckoutWorkload
 from chaos.faults.base import FaultContext, fault_from_spec
 from chaos.faults.heal import heal_everything
 from chaos.faults.ledger import FaultRecord
@@ -60,7 +61,15 @@ def default_journal_path(ctx: FaultContext, experiment: Experiment) -> Path:
 
 
 def run_experiment(experiment: Experiment, *, ctx: FaultContext | None = None,
-                   journal_path: Path | None = None, progress: Progress = _quiet) -> RunResult:
+                   journal_path: Path | None = None, progress: Progress = _quiet,
+                   session: FaultSession | None = None,
+                   steady_state_after: bool = True,
+                   buyer_cache: BuyerCache | None = None) -> RunResult:
+    """Run one experiment. ``session``: a started session (and watchdog) shared by several
+    runs, as the matrix does to save a watchdog start per cell; it is healed, not closed.
+    ``steady_state_after=False`` (the matrix) leaves out the closing steady-state probe:
+    the ``recovery`` invariant's fresh checkout already showed it, and the next cell
+    probes again before its faults. ``buyer_cache``: buyers kept across runs (the matrix)."""
     ctx = ctx or FaultContext.from_environment()
     experiment.validate()
     journal = Journal(title=experiment.title, seed=experiment.seed,
@@ -68,16 +77,19 @@ def run_experiment(experiment: Experiment, *, ctx: FaultContext | None = None,
     path = journal_path or default_journal_path(ctx, experiment)
     topology = ctx.topology
     sources = Sources(topology)
-    workload = CheckoutWorkload(topology, experiment.workload, random.Random(experiment.seed))
+    workload = CheckoutWorkload(topology, experiment.workload, random.Random(experiment.seed),
+                                buyer_cache)
     sampler = ReadinessSampler(topology) if "readiness_truthful" in experiment.invariants \
         else None
-    session = FaultSession(ctx)
+    own_session = session is None
+    session = session or FaultSession(ctx)
     windows: list[FaultWindow] = []
     interrupted: BaseException | None = None
     cleared_at: float | None = None
     checks = CheckContext(topology=topology, sources=sources, bounds=experiment.bounds)
     try:
         session.start()
+        journal.toxiproxy = reseed(ctx.toxiproxy_url, experiment.seed)
         with journal.step("steady-state hypothesis (before)", "probe") as step:
             journal.steady_state_before = _steady_state(experiment, workload, progress,
                                                         setup=True)
@@ -103,7 +115,7 @@ def run_experiment(experiment: Experiment, *, ctx: FaultContext | None = None,
         journal.error = f"{type(exc).__name__}: {exc}"
         progress(f"method failed ({journal.error}): rolling back")
     finally:
-        _rollbacks(experiment, session, ctx, journal, progress)
+        _rollbacks(experiment, session, ctx, journal, progress, close=own_session)
         cleared_at = time.time()
         for window in windows:
             window.removed_at = window.removed_at or cleared_at
@@ -118,10 +130,13 @@ def run_experiment(experiment: Experiment, *, ctx: FaultContext | None = None,
             checks.windows = windows
             checks.checkout_probe = workload.checkout_probe
             _verdicts(experiment, checks, sampler, journal, progress)
-            with journal.step("steady-state hypothesis (after)", "probe") as step:
-                journal.steady_state_after = _steady_state(experiment, workload, progress)
-                step.ok = bool(journal.steady_state_after["met"])
-                step.detail = step.ok
+            if steady_state_after:
+                with journal.step("steady-state hypothesis (after)", "probe") as step:
+                    journal.steady_state_after = _steady_state(experiment, workload, progress)
+                    step.ok = bool(journal.steady_state_after["met"])
+                    step.detail = step.ok
+            else:
+                journal.steady_state_after = {"met": True, "skipped": "shown by recovery"}
             deviated = not journal.steady_state_after["met"] or \
                 any(not v["ok"] for v in journal.invariants)
             journal.status = "deviated" if deviated else "completed"
@@ -181,8 +196,9 @@ def _run_phase(phase: Phase, session: FaultSession, ctx: FaultContext, journal: 
 
 
 def _rollbacks(experiment: Experiment, session: FaultSession, ctx: FaultContext,
-               journal: Journal, progress: Progress) -> None:
-    """Always run every rollback, then close the session (each step isolated)."""
+               journal: Journal, progress: Progress, *, close: bool = True) -> None:
+    """Always run every rollback, then close the session (each step isolated); a shared
+    session is only healed."""
     for rollback in experiment.rollbacks:
         try:
             with journal.step(f"rollback: {rollback.name}", "rollback") as step:
@@ -200,7 +216,10 @@ def _rollbacks(experiment: Experiment, session: FaultSession, ctx: FaultContext,
         except Exception as exc:
             progress(f"rollback {rollback.name} failed: {exc!r}")
     try:
-        session.close()
+        if close:
+            session.close()
+        else:
+            session.heal_all()
     except Exception as exc:
         progress(f"closing the fault session failed: {exc!r}")
 

@@ -20,7 +20,10 @@ PHASES = ("before", "in_flight", "after")
 NETWORK_FAULTS = ("down", "latency_below", "latency_above", "timeout", "reset_peer",
                   "limit_data", "bandwidth_zero", "slicer")
 PROCESS_FAULTS = ("kill", "pause", "restart")
-BASE_WINDOW_S = 3.0
+BASE_WINDOW_S = 2.0
+"""Long enough for the tracked checkout's saga, ~6 workload checkouts and 4 route probes."""
+SETTLE_S = 0.75
+"""Margin past the latency or timeout for the answer (or the caller's give-up) to arrive."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +62,7 @@ class Cell:
                         f"checkout" + (f" (caller timeout {self.caller_timeout_s:g} s)"
                                        if self.caller_timeout_s is not None else ""),
             tags=["matrix", self.fault, self.phase, self.edge_kind],
-            seed=self.seed(base_seed, repeat), warmup_s=1.0,
+            seed=self.seed(base_seed, repeat), warmup_s=0.5,
             workload=Workload(checkouts_per_s=3, workers=2, buyers=2, products=2),
             method=[Phase(name=self.id, faults=[self.fault_spec], duration_s=self.window_s,
                           ttl_s=self.window_s + 30.0, checkout=self.phase)],
@@ -74,20 +77,26 @@ def _edge_kind(edge: EdgeSpec) -> str:
 
 
 def _network_spec(fault: str, edge: str, timeout_s: float) -> tuple[dict[str, Any], float]:
-    """The fault unit for ``fault`` on ``edge`` and how long its window lasts."""
+    """The fault unit for ``fault`` on ``edge`` and how long its window lasts.
+
+    Windows are as short as the fault allows and derived from the caller's timeout ``T``:
+    a latency of ``T/2`` needs ``T/2 + SETTLE_S`` for a call made at the window's start to
+    come back through it; a latency of ``1.5 T`` and a ``timeout`` toxic at ``T`` need
+    ``T + SETTLE_S`` for that call to run into the caller's timeout. Every other fault acts
+    on the first byte, so the base window (several checkouts and route probes) is enough.
+    """
     edges = (edge,)
     if fault == "down":
         return {"kind": "proxy_down", "edges": edges}, BASE_WINDOW_S
     if fault == "latency_below":
         return {"kind": "latency", "edges": edges, "latency_ms": int(timeout_s * 500)}, \
-            max(BASE_WINDOW_S, timeout_s)
+            max(BASE_WINDOW_S, timeout_s / 2 + SETTLE_S)
     if fault == "latency_above":
-        # Long enough that calls during the window run into the caller's timeout.
         return {"kind": "latency", "edges": edges, "latency_ms": int(timeout_s * 1500)}, \
-            timeout_s + 2.0
+            max(BASE_WINDOW_S, timeout_s + SETTLE_S)
     if fault == "timeout":
         return {"kind": "timeout", "edges": edges, "timeout_ms": int(timeout_s * 1000)}, \
-            max(BASE_WINDOW_S, timeout_s + 1.0)
+            max(BASE_WINDOW_S, timeout_s + SETTLE_S)
     if fault == "reset_peer":
         return {"kind": "reset_peer", "edges": edges, "timeout_ms": 0}, BASE_WINDOW_S
     if fault == "limit_data":
@@ -131,7 +140,7 @@ def covering_matrix(topology: Topology) -> list[Cell]:
     """The default tier: every edge once, every fault at least once, phases rotated.
 
     Faults go round-robin; each takes the cheapest uncovered edge (a latency above a 2 s
-    service timeout costs a 4 s window, above the gateway's 10 s one a 12 s window), ties
+    service timeout costs a 2.75 s window, above the gateway's 10 s one 10.75 s), ties
     broken towards the edge kind used least so far, so every kind meets several faults.
     """
     remaining = list(topology.edges)

@@ -138,3 +138,24 @@ def table(results: list[CellResult]) -> str:
             lines.append(f"  {breach.cell} / {breach.invariant} (seed {breach.seed}): {shown}")
             lines.append(f"      journal: {breach.journal}")
     return "\n".join(lines)
+
+
+def results_from_document(doc: dict[str, Any], cells: dict[str, Cell]) -> list[CellResult]:
+    """Read a matrix document back into results (to merge the parts of a parallel run)."""
+    evidence: dict[tuple[str, int], list[Breach]] = {}
+    for item in doc.get("breaches") or []:
+        breach = Breach(cell=item["cell"], invariant=item["invariant"],
+                        evidence=list(item["evidence"]), seed=int(item["seed"]),
+                        journal=item["journal"])
+        evidence.setdefault((breach.cell, breach.seed), []).append(breach)
+    results = []
+    for entry in doc.get("cells") or []:
+        result = CellResult(cell=cells[entry["cell"]])
+        for run in entry["outcomes"]:
+            result.runs.append(RunOutcome(
+                seed=int(run["seed"]), status=run["status"], journal=run["journal"],
+                failed_invariants=list(run["failed_invariants"]),
+                breaches=evidence.get((entry["cell"], int(run["seed"])), []),
+                recovery_s=run["recovery_s"], duration_s=float(run["duration_s"])))
+        results.append(result)
+    return results

@@ -12,6 +12,7 @@ Starlette's responses; uvicorn (a well-kept server) still does all HTTP/1.1 work
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import re
@@ -77,6 +78,8 @@ class AdminApp:
         self.ids = RequestIds()
         routes: list[tuple[str, dict[str, Callable[..., Awaitable[Reply]]]]] = [
             (r"/reset", {"POST": self._reset}),
+            # Embedded-only extension (real Toxiproxy answers 404 here): see _reseed.
+            (r"/crashcart/seed", {"GET": self._seed, "POST": self._reseed}),
             (r"/version", {"GET": self._version}),
             (r"/proxies", {"GET": self._list, "POST": self._create}),
             (r"/populate", {"POST": self._populate}),
@@ -136,6 +139,25 @@ class AdminApp:
     async def _reset(self, body: bytes) -> Reply:
         await self.collection.reset()
         return empty_reply()
+
+    async def _seed(self, body: bytes) -> Reply:
+        return json_reply(200, {"seed": self.collection.seed})
+
+    async def _reseed(self, body: bytes) -> Reply:
+        """``POST /crashcart/seed {"seed": N}``: every later toxic decision follows ``N``.
+
+        Not part of Toxiproxy's API (it has no way to reseed: its ``-seed`` is fixed for the
+        process). A harness calls it at the start of each experiment, so the per-connection
+        decisions follow the experiment's seed rather than the server's start-up one.
+        """
+        try:
+            value = json.loads(body or b"{}").get("seed")
+        except (ValueError, AttributeError):
+            value = None
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise ApiError('bad request body: want {"seed": <integer>}', 400)
+        await self.collection.reseed(value)
+        return json_reply(200, {"seed": value})
 
     async def _version(self, body: bytes) -> Reply:
         payload = marshal({"version": VERSION}).replace(b'":"', b'": "') + b"\n"

@@ -160,6 +160,23 @@ class ProxyCollection:
                     await _start(proxy)
                 proxy.remove_all_toxics()
 
+    async def reseed(self, seed: int) -> None:
+        """Embedded-only: decisions from now on use ``seed``, connections numbered afresh.
+
+        A decision's RNG is ``Random("<seed>/<proxy>/<toxic>/<connection ordinal>/<stream>")``;
+        the live connections of each proxy are renumbered 0..k-1 in the order they were
+        accepted and the next one gets k, so a run that replays the same traffic after a
+        reseed meets the same decisions whatever came before it.
+        """
+        async with self.lock:
+            self.seed = seed
+            for proxy in self.proxies.values():
+                proxy.seed = seed
+                live = sorted(proxy.connections, key=lambda connection: connection.index)
+                for ordinal, connection in enumerate(live):
+                    connection.index = ordinal
+                proxy._accepted = len(live)  # the ordinal the next connection gets
+
     def stop_all(self) -> None:
         for proxy in self.proxies.values():
             proxy.stop()
