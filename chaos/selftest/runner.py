@@ -34,7 +34,11 @@ EXCLUDED_LAYERS: dict[str, str] = {
     "report": "the orchestrator and the report, not the platform (full profile only)",
 }
 LAYER_TIMEOUT_S = 2400.0
-TEST_TIMEOUT_S = 900
+TEST_TIMEOUT_S: dict[str, int] = {"unit": 60, "fuzz": 600, "chaos": 600, "load": 600}
+"""pytest-timeout per test: a hang is a detection, so it must not cost the project's 300 s
+where the layer's tests take seconds; heavier layers get more than the default on a busy
+machine."""
+DEFAULT_TEST_TIMEOUT_S = 300
 
 
 @dataclass(slots=True)
@@ -74,7 +78,7 @@ def layer_command(layer: layers.Layer, root: Path) -> list[str] | None:
     if not paths:
         return None
     command = [sys.executable, "-m", "pytest", *paths, "-x", "-q", "-rfE", "--color=no",
-               "-p", "no:cacheprovider", f"--timeout={TEST_TIMEOUT_S}"]
+               "-p", "no:cacheprovider", f"--timeout={TEST_TIMEOUT_S.get(layer.name, DEFAULT_TEST_TIMEOUT_S)}"]
     marker = layer.marker_expression(layers.DEFAULT)
     return command + (["-m", marker] if marker else [])
 
