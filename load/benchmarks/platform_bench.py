@@ -42,7 +42,7 @@ from locust.event import Events
 from locust.exception import StopUser
 
 from chaos.topology import Topology, load_topology
-from load.benchmarks import saga_stages, service_timings
+from load.benchmarks import platform_cpu, saga_stages, service_timings
 from load.benchmarks.stats import percentile
 from load.data import prepare_catalog
 from load.journeys import StorefrontUser
@@ -421,6 +421,8 @@ def main(argv: list[str] | None = None) -> None:
     print(f"\ncheckouts: {args.buyers} buyers, up to {args.checkouts} orders or "
           f"{args.checkout_seconds:.0f} s, polling every {args.poll_interval * 1e3:.0f} ms")
     cpu0 = time.process_time()
+    databases = [load_topology().service(name).database for name in args.service_urls]
+    cpu_before = platform_cpu.snapshot(databases)
     before = service_timings.snapshot(args.service_urls)
     checkouts = checkout_throughput(args.gateway_url, buyers=args.buyers,
                                     checkouts=args.checkouts, max_seconds=args.checkout_seconds,
@@ -428,7 +430,10 @@ def main(argv: list[str] | None = None) -> None:
                                     topology=load_topology())
     client_cpu = 100 * (time.process_time() - cpu0) / max(checkouts.seconds, 1e-9)
     after = service_timings.snapshot(args.service_urls)
+    cpu_after = platform_cpu.snapshot(databases)
     print("\n" + checkout_table(checkouts, args.buyers))
+    print("\nCPU of the platform's own processes per completed checkout (setup included):\n"
+          + platform_cpu.table(cpu_before, cpu_after, checkouts.completed))
     inside = service_timings.delta(before, after)
     print("\n" + request_stages_table(checkouts, inside))
     print("\n" + saga_stages.stages_table(checkouts.stages))
