@@ -5,17 +5,19 @@ Why: the load that matters is what buyers do: mostly browsing and searching, som
 journey is one task; ``JOURNEY_WEIGHTS`` is the mix (Locust picks a task with probability
 weight / sum). A shopper registers and logs in once (``on_start``), reuses its token and
 renews it on 401. Every checkout is followed to its terminal state by bounded polling; the
-saga's accept → terminal time becomes its own statistics entry (``SAGA``).
+saga's accept → terminal time becomes its own statistics entry (``SAGA``). Every request is
+a storefront call (``chaos.storefront.Calls``) sent through the session, so the journeys
+send exactly what the storefront pacts describe.
 """
 
 from __future__ import annotations
 
 import random
 import time
-from typing import Any
 
 from locust import FastHttpUser, between, constant, task
 
+from chaos.storefront import Calls, OrderLine
 from load.data import (
     APPROVED_TOKEN,
     BEYOND_STOCK_QUANTITY,
@@ -68,13 +70,13 @@ class StorefrontUser(FastHttpUser):
                   expected: str) -> None:
         if not self.session.ensure():
             return
-        order = self.session.place_order([{"product_id": product_id, "quantity": quantity}],
-                                         payment_token)
-        if order is None:
+        placed = self.session.place_order([OrderLine(product_id, quantity)], payment_token)
+        if placed is None:
             return
         accepted_at = time.monotonic()
-        self.recent_order_ids = [int(order["id"]), *self.recent_order_ids[:4]]
-        self.session.follow_order(order, accepted_at, expected, timeout_s=self.saga_timeout_s,
+        self.recent_order_ids = [placed.order.id, *self.recent_order_ids[:4]]
+        self.session.follow_order(placed.order, accepted_at, expected,
+                                  timeout_s=self.saga_timeout_s,
                                   poll_interval_s=self.poll_interval_s)
 
 
@@ -87,19 +89,16 @@ class Shopper(StorefrontUser):
         """A page of the catalog (random offset), then one product of it."""
         pages = max(1, self.catalog.seeded_total // PAGE_SIZE)
         offset = random.randrange(pages) * PAGE_SIZE
-        with self.client.get(f"/api/v1/products?limit={PAGE_SIZE}&offset={offset}",
-                             name="/api/v1/products", catch_response=True) as response:
-            items = _items(response)
-        ids = [int(item["id"]) for item in items] or list(self.catalog.seeded_ids)
+        _, page = self.session.send(Calls.list_products(limit=PAGE_SIZE, offset=offset))
+        ids = [p.id for p in page.items] if page else []
+        ids = ids or list(self.catalog.seeded_ids)
         if ids:
-            self.client.get(f"/api/v1/products/{random.choice(ids)}",
-                            name="/api/v1/products/{id}")
+            self.session.send(Calls.get_product(random.choice(ids)))
 
     @task(JOURNEY_WEIGHTS["search_catalog"])
     def search_catalog(self) -> None:
         term = random.choice(SEARCH_TERMS)
-        self.client.get(f"/api/v1/products?q={term}&limit={PAGE_SIZE}",
-                        name="/api/v1/products?q=")
+        self.session.send(Calls.list_products(q=term, limit=PAGE_SIZE))
 
     # ---- checkouts -------------------------------------------------------------------------
     @task(JOURNEY_WEIGHTS["checkout_approved"])
@@ -120,11 +119,9 @@ class Shopper(StorefrontUser):
     def my_orders_and_payments(self) -> None:
         if not self.session.ensure():
             return
-        self.session.get_json("/api/v1/orders?limit=10", "/api/v1/orders")
+        self.session.get(Calls.list_orders(limit=10))
         if self.recent_order_ids:
-            order_id = random.choice(self.recent_order_ids)
-            self.session.get_json(f"/api/v1/payments?order_id={order_id}",
-                                  "/api/v1/payments?order_id=")
+            self.session.get(Calls.payments(order_id=random.choice(self.recent_order_ids)))
 
 
 class CheckoutBuyer(StorefrontUser):
@@ -136,12 +133,3 @@ class CheckoutBuyer(StorefrontUser):
     def checkout(self) -> None:
         self.checkout_approved()
 
-
-def _items(response: Any) -> list[dict[str, Any]]:
-    if response.status_code != 200:
-        return []
-    try:
-        return list(response.json()["items"])
-    except (ValueError, KeyError, TypeError):
-        response.failure("catalog page without items")
-        return []

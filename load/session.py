@@ -3,20 +3,27 @@ checkouts that retry a network error with the same Idempotency-Key.
 
 Why a module of its own: the journeys describe *what* a shopper does; how a client talks to
 the API (auth, route names in the statistics, retry rules) is one policy for all of them.
-Request names are route templates (``/api/v1/orders/{id}``) so Locust groups by route.
+The requests themselves are the storefront's (``chaos.storefront.Calls``: paths, bodies,
+headers, typed reading of the answers), sent here through Locust's FastHttpSession
+(geventhttpclient, cheap on CPU), so the storefront pacts cover what the journeys send.
+Request names are the calls' route templates (``/api/v1/orders/{id}``) so Locust groups by
+route.
 """
 
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TypeVar
 
 import gevent
 
+from chaos.storefront import Call, Calls, Order, OrderLine, Placed
 from load.data import Buyer, idempotency_key
 
 if TYPE_CHECKING:
     from locust.contrib.fasthttp import FastHttpSession, FastResponse, ResponseContextManager
+
+T = TypeVar("T")
 
 RETRYABLE = frozenset({0, 502, 503, 504})
 """Status codes after which a client may repeat a checkout (0: no answer, a network error)."""
@@ -38,15 +45,40 @@ class BuyerSession:
         self.token: str | None = None
         self.registered = False
 
+    # ---- the transport ---------------------------------------------------------------------
+    def send(self, call: Call[T], *, ok: tuple[int, ...] = (), what: str = ""
+             ) -> tuple[int, T | None]:
+        """Send one storefront call; (status, typed value) — the value is None unless the
+        answer is a 2xx the call could read. A status in ``ok`` that is not 2xx (a 409 on a
+        repeated registration, a 401 that renews the token) counts as success, no value."""
+        with self.client.request(call.method, call.target, name=call.route,
+                                 headers=call.request_headers(self.token),
+                                 # bytes: documented, geventhttpclient sends them as is
+                                 data=call.content,  # type: ignore[arg-type]
+                                 catch_response=True) as response:
+            status = response.status_code
+            if 200 <= status < 300:
+                try:
+                    value = call.read(status, response.json())
+                except (ValueError, KeyError, TypeError) as exc:
+                    _fail(response, f"{what or call.name}: unreadable answer ({exc!r})")
+                    return status, None
+                response.success()
+                return status, value
+            if status in ok:
+                response.success()
+            else:
+                _fail(response, what or call.method)
+            return status, None
+
     # ---- auth ------------------------------------------------------------------------------
     def ensure(self) -> bool:
         """Registered and logged in (a failed attempt is retried at the next call)."""
         if not self.registered:
-            body = {"email": self.buyer.email, "password": self.buyer.password,
-                    "name": self.buyer.name}
             # 409: an earlier attempt whose answer was lost did register
-            self.registered = self._post_retrying("/api/v1/users", body, "registration",
-                                                  ok=(201, 409)) is not None
+            status, _ = self._retrying(Calls.register(self.buyer.email, self.buyer.password,
+                                                      self.buyer.name), "registration", ok=(409,))
+            self.registered = status in (201, 409)
             if not self.registered:
                 return False
         if self.token is None:
@@ -54,83 +86,65 @@ class BuyerSession:
         return self.token is not None
 
     def login(self) -> None:
-        body = {"email": self.buyer.email, "password": self.buyer.password}
-        answer = self._post_retrying("/api/v1/users/login", body, "login", ok=(200,))
-        self.token = answer["access_token"] if answer else None
+        _, token = self._retrying(Calls.login(self.buyer.email, self.buyer.password), "login")
+        self.token = token.access_token if token is not None else None
 
-    def _post_retrying(self, path: str, body: dict[str, Any], what: str, *,
-                       ok: tuple[int, ...], attempts: int = 3,
-                       backoff_s: float = 0.2) -> dict[str, Any] | None:
-        """POST, retried on no answer or 502/503/504 (these calls are safe to repeat)."""
+    def _retrying(self, call: Call[T], what: str, *, ok: tuple[int, ...] = (),
+                  attempts: int = 3, backoff_s: float = 0.2) -> tuple[int, T | None]:
+        """Send, retried on no answer or 502/503/504 (registration and login are safe to
+        repeat); the last status and value."""
+        status: int = 0
+        value: T | None = None
         for attempt in range(1, attempts + 1):
-            with self.client.post(path, json=body, name=path, catch_response=True) as response:
-                if response.status_code in ok:
-                    response.success()
-                    try:
-                        return dict(response.json())
-                    except ValueError:
-                        return {}
-                _fail(response, what)
-                if response.status_code not in RETRYABLE:
-                    return None
+            status, value = self.send(call, ok=ok, what=what)
+            if value is not None or status in ok or status not in RETRYABLE:
+                break
             gevent.sleep(backoff_s * 2 ** (attempt - 1))
-        return None
-
-    def headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        return status, value
 
     # ---- calls -----------------------------------------------------------------------------
-    def get_json(self, path: str, name: str) -> Any | None:
-        """GET with the token; a 401 renews the token and repeats once. None on failure."""
+    def get(self, call: Call[T]) -> T | None:
+        """A call with the token; a 401 renews the token and repeats once. None on failure."""
         for attempt in (1, 2):
-            with self.client.get(path, headers=self.headers(), name=name,
-                                 catch_response=True) as response:
-                if response.status_code == 200:
-                    return response.json()
-                if response.status_code == 401 and attempt == 1:
-                    response.success()  # an expired token is a protocol step, not an error
-                    self.login()
-                    continue
-                _fail(response, "GET")
-                return None
+            status, value = self.send(call, ok=(401,) if attempt == 1 else (), what="GET")
+            if status == 401 and attempt == 1:
+                self.login()  # an expired token is a protocol step, not an error
+                continue
+            return value
         return None
 
-    def place_order(self, items: list[dict[str, int]], payment_token: str, *,
-                    attempts: int = 3, backoff_s: float = 0.2) -> dict[str, Any] | None:
+    def place_order(self, lines: list[OrderLine], payment_token: str, *,
+                    attempts: int = 3, backoff_s: float = 0.2) -> Placed | None:
         """POST /orders with one Idempotency-Key for this checkout, reused on every retry."""
-        key = idempotency_key()
-        body = {"items": items, "payment_token": payment_token}
+        call = Calls.place_order(lines, payment_token=payment_token,
+                                 idempotency_key=idempotency_key())
         for attempt in range(1, attempts + 1):
-            headers = {**self.headers(), "Idempotency-Key": key}
-            with self.client.post("/api/v1/orders", json=body, headers=headers,
-                                  name="/api/v1/orders", catch_response=True) as response:
-                status = response.status_code
-                if status in (200, 202):
-                    return response.json()
-                if status == 401:
-                    response.success()
-                    self.login()
-                    continue
-                _fail(response, "checkout")
-                if status not in RETRYABLE:
-                    return None
+            status, placed = self.send(call, ok=(401,), what="checkout")
+            if placed is not None:
+                return placed
+            if status == 401:
+                self.login()
+                continue
+            if status not in RETRYABLE:
+                return None
             gevent.sleep(backoff_s * 2 ** (attempt - 1))
         return None
 
-    def follow_order(self, order: dict[str, Any], accepted_at: float, expected: str, *,
+    def follow_order(self, order: Order, accepted_at: float, expected: str, *,
                      timeout_s: float, poll_interval_s: float) -> str | None:
         """Poll the order until it is terminal (bounded) and report accept → terminal.
 
         The time is reported as its own statistics entry (``SAGA checkout accept→<expected>``)
         through the request event, so the UI, the CSV and the gates see it beside the routes.
         """
-        status = order["status"]
+        status: str = order.status
         deadline = accepted_at + timeout_s
+        poll = Calls.get_order(order.id)
         while status not in TERMINAL and time.monotonic() < deadline:
             gevent.sleep(poll_interval_s)
-            polled = self.get_json(f"/api/v1/orders/{order['id']}", "/api/v1/orders/{id}")
+            polled = self.get(poll)
             if polled is not None:
-                status = polled["status"]
+                status = polled.status
         elapsed_ms = (time.monotonic() - accepted_at) * 1000
         exception: Exception | None = None
         if status not in TERMINAL:
@@ -149,10 +163,10 @@ def saga_entry(outcome: str) -> str:
     return f"checkout accept→{outcome}"
 
 
-def _fail(response: ResponseContextManager | FastResponse, what: str) -> None:
+def _fail(response: ResponseContextManager | FastResponse, message: str) -> None:
     status = response.status_code
     error = getattr(response, "error", None)
-    message = f"{what}: no answer ({error})" if status == 0 else f"{what}: HTTP {status}"
+    text = f"{message}: no answer ({error})" if status == 0 else f"{message}: HTTP {status}"
     failure = getattr(response, "failure", None)
     if failure is not None:
-        failure(message)
+        failure(text)

@@ -1,7 +1,12 @@
 """Data factories for platform tests: fresh users, products and orders through the gateway.
 
 Every factory makes unique data (a uuid in the email or sku) so tests stay independent
-and can run in any order against a long-lived platform.
+and can run in any order against a long-lived platform. Every request is the storefront's
+(``chaos.storefront``, the client the contract pacts are generated from), sent over the
+test's own httpx client (so its exchange log still records it). Helpers that return a raw
+answer send the storefront's call and hand back the response for the test to judge; the
+others read the answer with the storefront's typed model (a drifted answer fails there) and
+return the JSON document the tests index.
 """
 from __future__ import annotations
 
@@ -12,14 +17,13 @@ from typing import Any
 
 import httpx
 
+from chaos import storefront as front
+from chaos.storefront import Call, Calls, OrderLine, Storefront
 from suites.helpers.waiting import poll_until
 
-USERS = "/api/v1/users"
-PRODUCTS = "/api/v1/products"
-ORDERS = "/api/v1/orders"
-PAYMENTS = "/api/v1/payments"
-
-TERMINAL_STATUSES = frozenset({"PAID", "PAYMENT_FAILED", "REJECTED"})
+# The storefront's paths, for tests that build raw requests (validation, security).
+USERS, PRODUCTS, ORDERS, PAYMENTS = front.USERS, front.PRODUCTS, front.ORDERS, front.PAYMENTS
+TERMINAL_STATUSES = front.TERMINAL_STATUSES
 DEFAULT_PASSWORD = "correct-horse-battery"
 ORDER_DEADLINE_S = 30.0
 
@@ -51,26 +55,38 @@ def unique_email(prefix: str = "buyer") -> str:
     return f"{unique(prefix)}@example.com"
 
 
+def storefront(client: httpx.Client, token: str | None = None) -> Storefront:
+    """The storefront over the test's client (shares its pool and its exchange log)."""
+    return Storefront(str(client.base_url), http=client, token=token)
+
+
+def _document(client: httpx.Client, token: str | None, call: Call[Any], what: str
+              ) -> dict[str, Any]:
+    """The answer's JSON document once the storefront could read it (else an assertion)."""
+    answer = storefront(client, token).send(call)
+    assert answer.is_success, f"{what} failed: {answer.status_code} {answer.text}"
+    body = answer.json()
+    call.read(answer.status_code, body)  # the typed model reads it, or the test fails here
+    return dict(body)
+
+
 def register(client: httpx.Client, *, email: str | None = None, password: str = DEFAULT_PASSWORD,
              name: str = "Test Buyer") -> httpx.Response:
     """POST /users (the raw answer, for tests that check it)."""
-    body = {"email": email or unique_email(), "password": password, "name": name}
-    return client.post(USERS, json=body)
+    return storefront(client).send(Calls.register(email or unique_email(), password, name))
 
 
 def login(client: httpx.Client, email: str, password: str) -> httpx.Response:
-    return client.post(f"{USERS}/login", json={"email": email, "password": password})
+    """POST /users/login (the raw answer)."""
+    return storefront(client).send(Calls.login(email, password))
 
 
 def new_account(client: httpx.Client, *, name: str = "Test Buyer") -> Account:
     """Register a fresh user with a unique email and log in."""
     email = unique_email()
-    created = register(client, email=email, name=name)
-    assert created.status_code == 201, f"register failed: {created.status_code} {created.text}"
-    token = login(client, email, DEFAULT_PASSWORD)
-    assert token.status_code == 200, f"login failed: {token.status_code} {token.text}"
-    user = created.json()
-    return Account(user["id"], email, name, DEFAULT_PASSWORD, token.json()["access_token"])
+    user = _document(client, None, Calls.register(email, DEFAULT_PASSWORD, name), "register")
+    token = _document(client, None, Calls.login(email, DEFAULT_PASSWORD), "login")
+    return Account(int(user["id"]), email, name, DEFAULT_PASSWORD, str(token["access_token"]))
 
 
 def admin_credentials() -> tuple[str, str]:
@@ -91,48 +107,36 @@ def admin_credentials() -> tuple[str, str]:
 
 def admin_token(client: httpx.Client) -> str:
     email, password = admin_credentials()
-    answer = login(client, email, password)
-    assert answer.status_code == 200, f"admin login failed: {answer.status_code} {answer.text}"
-    return str(answer.json()["access_token"])
+    return str(_document(client, None, Calls.login(email, password),
+                         "admin login")["access_token"])
 
 
 def create_product(client: httpx.Client, admin: str, *, stock: int = 100,
                    price: str = "19.99", name: str | None = None) -> dict[str, Any]:
     """An admin-created product with a unique sku (tests own their stock)."""
     sku = unique("SKU").upper()
-    body = {
-        "sku": sku,
-        "name": name or f"Test product {sku}",
-        "description": "created by the platform suite",
-        "price": price,
-        "stock": stock,
-    }
-    answer = client.post(PRODUCTS, json=body, headers=bearer(admin))
-    assert answer.status_code == 201, f"create product failed: {answer.status_code} {answer.text}"
-    return dict(answer.json())
+    call = Calls.create_product(sku=sku, name=name or f"Test product {sku}", price=price,
+                                stock=stock, description="created by the platform suite")
+    return _document(client, admin, call, "create product")
 
 
 def get_product(client: httpx.Client, product_id: int) -> dict[str, Any]:
-    answer = client.get(f"{PRODUCTS}/{product_id}")
-    assert answer.status_code == 200, f"get product failed: {answer.status_code} {answer.text}"
-    return dict(answer.json())
+    return _document(client, None, Calls.get_product(product_id), "get product")
 
 
 def place_order(client: httpx.Client, account: Account, items: list[dict[str, int]], *,
                 payment_token: str = "tok_visa", key: str | None = None,
                 request_id: str | None = None) -> httpx.Response:
-    """POST /orders with an Idempotency-Key (a fresh one unless given)."""
-    headers = {**account.auth, "Idempotency-Key": key or uuid.uuid4().hex}
+    """POST /orders with an Idempotency-Key (a fresh one unless given); the raw answer."""
+    call = Calls.place_order([OrderLine(i["product_id"], i["quantity"]) for i in items],
+                             payment_token=payment_token, idempotency_key=key)
     if request_id is not None:
-        headers["X-Request-ID"] = request_id
-    return client.post(ORDERS, json={"items": items, "payment_token": payment_token},
-                       headers=headers)
+        call = call.with_headers(X_Request_ID=request_id)
+    return storefront(client, account.token).send(call)
 
 
 def get_order(client: httpx.Client, account: Account, order_id: int) -> dict[str, Any]:
-    answer = client.get(f"{ORDERS}/{order_id}", headers=account.auth)
-    assert answer.status_code == 200, f"get order failed: {answer.status_code} {answer.text}"
-    return dict(answer.json())
+    return _document(client, account.token, Calls.get_order(order_id), "get order")
 
 
 def wait_for_order(client: httpx.Client, account: Account, order_id: int, *,
@@ -147,9 +151,8 @@ def wait_for_order(client: httpx.Client, account: Account, order_id: int, *,
 
 
 def payments_of(client: httpx.Client, account: Account, order_id: int) -> list[dict[str, Any]]:
-    answer = client.get(PAYMENTS, params={"order_id": order_id}, headers=account.auth)
-    assert answer.status_code == 200, f"list payments failed: {answer.status_code} {answer.text}"
-    return list(answer.json()["items"])
+    return list(_document(client, account.token, Calls.payments(order_id=order_id),
+                          "list payments")["items"])
 
 
 def wait_for_stock(client: httpx.Client, product_id: int, expected: int, *,

@@ -19,12 +19,17 @@ from locust.contrib.fasthttp import FastHttpSession
 from locust.env import Environment
 from locust.event import Events
 
+from chaos.storefront import Calls, OrderLine
 from load.data import new_buyer
 from load.session import BuyerSession
 from suites.fixtures.platform import RunningPlatform
 
-ORDER = {"id": 7, "status": "PENDING", "access_token": "renewed"}
-"""What the local server answers to any POST (an order, or a token)."""
+ORDER = {"id": 7, "user_id": 1, "status": "PENDING",
+         "items": [{"product_id": 1, "quantity": 1, "unit_price": "9.99"}], "total": "9.99",
+         "currency": "EUR", "created_at": "2026-01-01T00:00:00Z",
+         "updated_at": "2026-01-01T00:00:00Z",
+         "access_token": "renewed", "token_type": "bearer", "expires_in": 900}
+"""What the local server answers to any POST (an order and a token in one document)."""
 
 
 class FlakyOrders(BaseHTTPRequestHandler):
@@ -100,8 +105,8 @@ def test_a_checkout_retries_with_the_same_idempotency_key(
         flaky_server: str, script: list[object], attempts: int, accepted: bool) -> None:
     FlakyOrders.script = list(script)
     session, environment = session_for(flaky_server)
-    order = session.place_order([{"product_id": 1, "quantity": 1}], "tok_visa", backoff_s=0.01)
-    assert (order == ORDER) is accepted
+    placed = session.place_order([OrderLine(1, 1)], "tok_visa", backoff_s=0.01)
+    assert (placed is not None and placed.order.id == ORDER["id"]) is accepted
     assert len(FlakyOrders.keys) == attempts
     assert len(set(FlakyOrders.keys)) == 1 and FlakyOrders.keys[0]
     entry = environment.stats.get("/api/v1/orders", "POST")
@@ -112,7 +117,7 @@ def test_the_next_checkout_gets_a_new_key(flaky_server: str) -> None:
     FlakyOrders.script = ["202", "202"]
     session, _ = session_for(flaky_server)
     for _ in range(2):
-        session.place_order([{"product_id": 1, "quantity": 1}], "tok_visa")
+        session.place_order([OrderLine(1, 1)], "tok_visa")
     assert len(set(FlakyOrders.keys)) == 2
 
 
@@ -131,8 +136,8 @@ def test_an_expired_token_is_renewed_on_401(running_platform: RunningPlatform) -
     assert session.ensure(), errors(environment)
     first = session.token
     session.token = first[:-4] + "AAAA"  # a token the platform refuses (bad signature)
-    page = session.get_json("/api/v1/orders?limit=1", "/api/v1/orders")
-    assert page is not None and page["items"] == []
+    page = session.get(Calls.list_orders(limit=1))
+    assert page is not None and page.items == ()
     assert session.token not in (None, first[:-4] + "AAAA")
     logins = environment.stats.get("/api/v1/users/login", "POST")
     assert logins.num_requests == 2 and environment.stats.total.num_failures == 0, \
