@@ -37,6 +37,12 @@ def inventory_rejected(order_id: int, user_id: int, reason: str) -> dict[str, An
     return {"order_id": order_id, "user_id": user_id, "reason": reason}
 
 
+def inventory_expired(order_expired: dict[str, Any]) -> dict[str, Any]:
+    """Payload of `inventory.expired`: the expired order's charge facts, for payment-service
+    to close the charge (passed through from `order.expired`)."""
+    return {key: order_expired[key] for key in ("order_id", "user_id", "amount", "currency")}
+
+
 class _Short(Exception):
     def __init__(self, product_id: int) -> None:
         super().__init__(product_id)
@@ -161,8 +167,7 @@ async def on_order_expired(conn: asyncpg.Connection, event: Event) -> None:
         await add_event(conn, INVENTORY_REJECTED, inventory_rejected(
             order_id, data["user_id"], "insufficient stock (decided earlier)"))
     elif state == "RESERVED":
-        await add_event(conn, INVENTORY_EXPIRED, {
-            key: data[key] for key in ("order_id", "user_id", "amount", "currency")})
+        await add_event(conn, INVENTORY_EXPIRED, inventory_expired(data))
         log.info("order %s expired holding stock: payment-service decides", order_id)
 
 

@@ -94,11 +94,7 @@ def builder_payloads() -> dict[str, dict[str, Any]]:
         event_type, payload = order.payment_outcome(9001, 7001, success)
         payloads[event_type] = payload
     payloads[order.ORDER_EXPIRED] = order.order_expired(9001, 7001, Decimal("39.98"), "EUR")
-    from contracts.payment_product_events.producers import PRODUCERS
-
-    event_type, payload = PRODUCERS["an inventory.expired event"](
-        {"order_id": 9001, "user_id": 7001, "amount": "39.98"})
-    payloads[event_type] = payload  # product-service's handler builds it (see producers.py)
+    payloads[product.INVENTORY_EXPIRED] = product.inventory_expired(payloads[order.ORDER_EXPIRED])
     return payloads
 
 
