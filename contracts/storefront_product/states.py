@@ -16,6 +16,11 @@ async def catalog_has_products(app: FastAPI, params: dict[str, Any]) -> None:
         await product_exists(app, {"id": 4301 + offset, "price": "9.50", "stock": 10})
 
 
+async def product_named(app: FastAPI, params: dict[str, Any]) -> None:
+    await product_exists(app, {"id": int(params.get("id", 4310)), "price": "9.50", "stock": 10,
+                               "name": str(params["name"])})
+
+
 async def admin_logged_in(app: FastAPI, params: dict[str, Any]) -> dict[str, Any]:
     return await logged_in(app, int(params.get("id", 7900)), "admin")
 
@@ -29,6 +34,7 @@ async def sku_free(app: FastAPI, params: dict[str, Any]) -> None:
 STATES = {
     **PRICING_STATES,
     "the catalog has at least {count} products": catalog_has_products,
+    "the catalog has a product named {name}": product_named,
     "an admin is logged in": admin_logged_in,
     "no product has sku {sku}": sku_free,
 }

@@ -47,6 +47,25 @@ def test_browse_the_catalog(pact_factory: PactFactory) -> None:
     assert page.items and page.items[0].price == Decimal("19.99")
 
 
+def test_search_the_catalog(pact_factory: PactFactory) -> None:
+    """What the search journey sends (``q``, a page size, offset 0)."""
+    pact = pact_factory(STOREFRONT, PRODUCT)
+    (pact.upon_receiving("a search of the catalog")
+         .given("the catalog has a product named {name}", {"id": 4310, "name": "Pact lamp"})
+         .with_request("GET", "/api/v1/products")
+         .with_query_parameter("q", "lamp")
+         .with_query_parameter("limit", "20")
+         .with_query_parameter("offset", "0")
+         .will_respond_with(200)
+         .with_header("Content-Type", "application/json")
+         .with_body({"items": match.each_like({**product_doc(4310),
+                                               "name": match.str("Pact lamp")}, min=1),
+                     "total": match.int(1), "limit": match.int(20), "offset": match.int(0)}))
+    with pact.serve() as server, Storefront(str(server.url)) as shop:
+        page = shop.list_products(q="lamp", limit=20)
+    assert page.items and page.total >= 1
+
+
 def test_read_a_product(pact_factory: PactFactory) -> None:
     pact = pact_factory(STOREFRONT, PRODUCT)
     (pact.upon_receiving("a read of one product")
