@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import allure
 import pytest
 
+from chaos.invariants.sources import Sources
 from chaos.storefront import OrderLine, Storefront
 from contracts.pactkit import ORDER, PAYMENT, PRODUCT, SERVICE_OF
 from contracts.roundtrip import (
@@ -254,21 +256,120 @@ def test_every_message_example_travels_through_the_broker_once(pacts_folder: Pat
 
 
 # ---- out of order ---------------------------------------------------------------------------
-def test_a_payment_failure_before_the_order_leaves_no_stock_held(platform: Platform) -> None:
-    """order.payment_failed overtakes order.created: the reservation is tombstoned first, so
-    the late order.created takes nothing (no units held for an order that failed)."""
-    product_id, order_id = platform.product(stock=5), fresh_id()  # no order row: no charge
-    publish(platform.topology, "order.payment_failed", {"order_id": order_id, "user_id": 7001})
-    _wait(lambda: platform.reservation(order_id), "EXPIRED", "tombstone")
-    processed = _counter(platform.running, PRODUCT, "processed")
-    publish(platform.topology, "order.created", {
-        "order_id": order_id, "user_id": 7001, "amount": "39.98", "currency": "EUR",
-        "payment_token": "tok_visa",
-        "items": [{"product_id": product_id, "quantity": 2, "unit_price": "19.99"}]})
-    _wait(lambda: _counter(platform.running, PRODUCT, "processed") > processed, True,
-          "late order.created handled")
-    assert platform.reservation(order_id) == "EXPIRED"
-    assert platform.stock(product_id) == 5
+# Every pair of saga events that reach one consumer for one order, delivered in the order
+# opposite to the saga's. No case dead-letters, by design: each handler is a guarded
+# transition (an order moves only from PENDING, a reservation only from RESERVED, a
+# tombstone is written ON CONFLICT DO NOTHING, payment-service records one payment per order
+# and re-announces it), so an event that comes too early or too late is applied as a no-op
+# or a tombstone, never as a failure. The consumer dead-letters only what it can never apply
+# (not JSON, no handler, a bad payload) — shown by the contrast case at the end.
+DEAD_LETTER_QUEUES = tuple(f"{q}.dlq" for q in QUEUE.values())
+
+
+def _dead_letters(platform: Platform, order_id: int) -> list[str]:
+    """What RabbitMQ holds in the saga's dead-letter queues about ``order_id``."""
+    sources = Sources(platform.topology)
+    found = []
+    for queue in DEAD_LETTER_QUEUES:
+        parked = sources.peek(queue)
+        assert parked is not None, f"dead-letter queue {queue} does not exist"
+        found += [m.describe() for m in parked if m.order_id == order_id]
+    return found
+
+
+def _handled(platform: Platform, consumer: str, message_id: uuid.UUID) -> bool:
+    """The consumer's inbox holds the message (it was applied, in its own transaction)."""
+    return bool(db_value(platform.topology, SERVICE_OF[consumer],
+                         "SELECT count(*) FROM inbox WHERE event_id = $1", str(message_id)))
+
+
+def _created(order_id: int, product_id: int) -> dict[str, Any]:
+    return {"order_id": order_id, "user_id": 7001, "amount": "39.98", "currency": "EUR",
+            "payment_token": "tok_visa",
+            "items": [{"product_id": product_id, "quantity": 2, "unit_price": "19.99"}]}
+
+
+def _charge_facts(order_id: int) -> dict[str, Any]:
+    return {"order_id": order_id, "user_id": 7001, "amount": "39.98", "currency": "EUR"}
+
+
+@dataclass(frozen=True, slots=True)
+class OutOfOrder:
+    """``first`` overtakes ``then`` on ``consumer``'s queue; the order must end ``expected``."""
+
+    consumer: str
+    first: str
+    then: str
+    payloads: Callable[[int, int], tuple[dict[str, Any], dict[str, Any]]]
+    """(order id, product id) -> the payloads of ``first`` and ``then``."""
+    order_row: bool
+    """Whether order-service holds the order (PENDING) before the events arrive."""
+    order: str | None
+    reservation: str
+    stock: int
+    payments: list[str]
+
+    @property
+    def id(self) -> str:
+        return f"{self.consumer}: {self.first} before {self.then}"
+
+
+OUT_OF_ORDER = [
+    OutOfOrder(PRODUCT, "order.payment_failed", "order.created",
+               lambda o, p: ({"order_id": o, "user_id": 7001}, _created(o, p)),
+               order_row=False, order=None, reservation="EXPIRED", stock=5, payments=[]),
+    OutOfOrder(PRODUCT, "order.expired", "order.created",
+               lambda o, p: (_charge_facts(o), _created(o, p)),
+               order_row=True, order="REJECTED", reservation="EXPIRED", stock=5, payments=[]),
+    OutOfOrder(PRODUCT, "order.paid", "order.created",  # stale: nothing to commit yet
+               lambda o, p: ({"order_id": o, "user_id": 7001}, _created(o, p)),
+               order_row=True, order="PAID", reservation="COMMITTED", stock=3,
+               payments=["APPROVED"]),
+    OutOfOrder(PAYMENT, "inventory.expired", "inventory.reserved",
+               lambda o, p: (_charge_facts(o), {**_charge_facts(o), "payment_token": "tok_visa"}),
+               order_row=True, order="PAYMENT_FAILED", reservation="EXPIRED", stock=5,
+               payments=["DECLINED"]),
+    OutOfOrder(ORDER, "inventory.rejected", "payment.completed",  # stale approval: ignored
+               lambda o, p: ({"order_id": o, "user_id": 7001, "reason": "short"},
+                             {"order_id": o, "payment_id": fresh_id(), "success": True,
+                              "status": "APPROVED", "amount": "39.98", "currency": "EUR"}),
+               order_row=True, order="REJECTED", reservation="none", stock=5, payments=[]),
+]
+
+
+@pytest.mark.parametrize("case", OUT_OF_ORDER, ids=[c.id for c in OUT_OF_ORDER])
+def test_events_out_of_order_end_correct_and_are_never_dead_lettered(
+        platform: Platform, case: OutOfOrder) -> None:
+    product_id = platform.product(stock=5)
+    order_id = platform.pending_order() if case.order_row else fresh_id()
+    first, then = case.payloads(order_id, product_id)
+    with allure.step(f"{case.first} first"):
+        early = publish(platform.topology, case.first, first)
+        _wait(lambda: _handled(platform, case.consumer, early), True, f"{case.first} applied")
+    with allure.step(f"then {case.then}"):
+        late = publish(platform.topology, case.then, then)
+        _wait(lambda: _handled(platform, case.consumer, late), True, f"{case.then} applied")
+    if case.order is not None:
+        _wait(lambda: platform.order_status(order_id), case.order, "order status")
+    _wait(lambda: platform.reservation(order_id) or "none", case.reservation, "reservation")
+    _wait(lambda: platform.payments(order_id), case.payments, "payments")
+    assert_equal(platform.stock(product_id), case.stock, "stock")
+    assert_equal(_dead_letters(platform, order_id), [], "dead letters")
+
+
+def test_a_message_the_consumer_can_never_apply_is_dead_lettered(platform: Platform) -> None:
+    """The contrast: a payment.completed whose ``success`` is not a boolean is parked in
+    order.saga.dlq (seen through RabbitMQ) and the order keeps its state."""
+    order_id = platform.pending_order()
+    publish(platform.topology, "inventory.rejected",
+            {"order_id": order_id, "user_id": 7001, "reason": "short"})
+    _wait(lambda: platform.order_status(order_id), "REJECTED", "order status")
+    publish(platform.topology, "payment.completed", {
+        "order_id": order_id, "payment_id": fresh_id(), "success": "yes", "status": "APPROVED",
+        "amount": "39.98", "currency": "EUR"})
+    _wait(lambda: len(_dead_letters(platform, order_id)), 1, "dead-lettered")
+    assert "order.saga.dlq: payment.completed" in _dead_letters(platform, order_id)[0]
+    assert platform.order_status(order_id) == "REJECTED" and platform.announced(order_id) == 0
 
 
 def test_late_events_never_change_a_terminal_order(platform: Platform,
