@@ -41,6 +41,12 @@ def add_parser(subparsers: Any) -> None:
                              "stopping at the first that catches it")
     parser.add_argument("--baseline", action="store_true",
                         help="run the layers on an unpatched copy (must pass) and exit")
+    parser.add_argument("--working-tree", action="store_true",
+                        help="copy the working tree as it is (uncommitted edits included) "
+                             "instead of the committed HEAD")
+    parser.add_argument("--no-confirm", action="store_true",
+                        help="count a failure as a detection without re-running the failing "
+                             "test on the unpatched reference copy (offset 7500)")
     parser.add_argument("--results", type=Path, default=None,
                         help="JSON result file (default: .crashcart/selftest/results.json)")
     parser.set_defaults(handler=handle)
@@ -79,7 +85,9 @@ def handle(args: argparse.Namespace, topology: Topology) -> int:
     results_path = (args.results or REPO_ROOT / ".crashcart" / "selftest" / "results.json").resolve()
     log_dir = results_path.parent / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
-    runner = Runner(layer_names, all_layers=args.all_layers, log_dir=log_dir, progress=_print)
+    runner = Runner(layer_names, all_layers=args.all_layers, log_dir=log_dir, progress=_print,
+                    revision=None if args.working_tree else "HEAD",
+                    confirm=not args.no_confirm)
     previous = signal.signal(signal.SIGINT, lambda *_: runner.interrupt())
     try:
         if args.baseline:
@@ -100,6 +108,7 @@ def handle(args: argparse.Namespace, topology: Topology) -> int:
                        f" ({result.failing_test})" if result.caught else "ESCAPED")
             _print(f"[{defect.id}] {verdict}")
     finally:
+        runner.close()
         signal.signal(signal.SIGINT, previous)
     if runner.interrupted:
         return EXIT_INTERRUPTED

@@ -22,7 +22,12 @@ from pathlib import Path
 
 from chaos.run import layers
 from chaos.selftest.catalogue import Defect
-from chaos.selftest.workspace import Workspace, drop_instance_databases, ensure_vhost
+from chaos.selftest.workspace import (
+    REFERENCE_ENV,
+    Workspace,
+    drop_instance_databases,
+    ensure_vhost,
+)
 
 SELFTEST_LAYERS: tuple[str, ...] = ("unit", "contracts", "platform", "security", "fuzz",
                                     "chaos", "load")
@@ -49,6 +54,8 @@ class LayerResult:
     seconds: float
     failures: list[str] = field(default_factory=list)
     log: str = ""
+    not_confirmed: list[str] = field(default_factory=list)
+    """Tests that failed here but also on the unpatched reference copy (not detections)."""
 
 
 @dataclass(slots=True)
@@ -73,27 +80,84 @@ class DefectResult:
 Progress = Callable[[str], None]
 
 
-def layer_command(layer: layers.Layer, root: Path) -> list[str] | None:
+MAX_UNCONFIRMED = 3
+"""Failures that also fail on the reference copy before a layer is given up as "error"."""
+
+
+def pytest_base(layer: layers.Layer) -> list[str]:
+    timeout = TEST_TIMEOUT_S.get(layer.name, DEFAULT_TEST_TIMEOUT_S)
+    return [sys.executable, "-m", "pytest", "-q", "-rfE", "--color=no", "-p",
+            "no:cacheprovider", f"--timeout={timeout}"]
+
+
+def layer_command(layer: layers.Layer, root: Path, deselect: list[str]) -> list[str] | None:
     paths = [str(p) for p in layer.present_paths(root)]
     if not paths:
         return None
-    command = [sys.executable, "-m", "pytest", *paths, "-x", "-q", "-rfE", "--color=no",
-               "-p", "no:cacheprovider", f"--timeout={TEST_TIMEOUT_S.get(layer.name, DEFAULT_TEST_TIMEOUT_S)}"]
+    command = [*pytest_base(layer), *paths, "-x"]
+    command += [f"--deselect={node}" for node in deselect]
     marker = layer.marker_expression(layers.DEFAULT)
     return command + (["-m", marker] if marker else [])
+
+
+def node_id(summary_line: str) -> str:
+    """``FAILED path::test[param] - message`` -> ``path::test[param]``."""
+    text = summary_line.split(" ", 1)[1] if " " in summary_line else summary_line
+    return text.split(" - ", 1)[0].strip()
 
 
 class Runner:
     """Runs defects one after the other; ``interrupt`` (from a signal) stops the current one."""
 
     def __init__(self, layer_names: tuple[str, ...], *, all_layers: bool, log_dir: Path,
-                 progress: Progress) -> None:
+                 progress: Progress, revision: str | None = "HEAD",
+                 confirm: bool = True) -> None:
         self.layers = [layers.by_name(name) for name in layer_names]
         self.all_layers = all_layers
         self.log_dir = log_dir
         self.progress = progress
+        self.revision = revision
+        self.confirm = confirm
         self._current: subprocess.Popen[bytes] | None = None
+        self._reference: Workspace | None = None
         self.interrupted = False
+
+    def close(self) -> None:
+        """Stop and remove the reference copy (if one was started)."""
+        if self._reference is not None:
+            self.progress("[reference] cleaning up")
+            self._reference.close()
+            self._reference = None
+
+    def _reference_copy(self) -> Workspace:
+        if self._reference is None:
+            ws = Workspace.create(None, revision=self.revision, instance=REFERENCE_ENV,
+                                  label="reference")
+            ensure_vhost(ws.env["CRASHCART_RABBITMQ_VHOST"])
+            drop_instance_databases(ws.env)
+            self._reference = ws
+            self.progress(f"[reference] unpatched copy at {ws.root}; platform up")
+            boot = ws.up()
+            if boot.returncode != 0:
+                raise RuntimeError(f"the reference copy did not come up: {boot.stderr[-1500:]}")
+        return self._reference
+
+    def confirmed(self, layer: layers.Layer, failure: str, name: str) -> bool:
+        """Whether the failing test passes on the unpatched reference copy."""
+        if not self.confirm:
+            return True
+        ref = self._reference_copy()
+        node = node_id(failure)
+        log = self.log_dir / f"{name}.{layer.name}.reference.log"
+        with open(log, "wb") as out:
+            proc = subprocess.Popen([*pytest_base(layer), node], cwd=ref.root, env=ref.env,
+                                    stdout=out, stderr=subprocess.STDOUT,
+                                    stdin=subprocess.DEVNULL, start_new_session=True)
+            code = self._wait(proc)
+        ref.crashcart("heal", timeout=180)
+        self.progress(f"[{name}] reference copy: {node} "
+                      f"{'passes (detection confirmed)' if code == 0 else 'FAILS too'}")
+        return code == 0
 
     def interrupt(self) -> None:
         self.interrupted = True
@@ -111,10 +175,11 @@ class Runner:
             self.progress(f"[{name}] copy at {ws.root}; platform up")
             boot = ws.up()
             if boot.returncode != 0:
+                # Not a detection: a defect of the catalogue must leave a platform that runs
+                # (an infrastructure failure here is no evidence either way).
                 result.note = f"the patched platform did not come up: {boot.stderr[-1500:]}"
-                result.caught_by, result.failing_test = "startup", "crashcart up"
-                result.seconds_to_detection = result.seconds = time.monotonic() - started
-                self.progress(f"[{name}] platform did not start (counts as caught at startup)")
+                result.seconds = time.monotonic() - started
+                self.progress(f"[{name}] platform did not start: see the result's note")
                 return result
             for layer in self.layers:
                 if self.interrupted:
@@ -143,43 +208,63 @@ class Runner:
             self.progress(f"[{ws.defect.id if ws.defect else 'baseline'}] cleaning up")
             ws.close()
 
-    def _run_layer(self, ws: Workspace, layer: layers.Layer, name: str) -> LayerResult:
-        command = layer_command(layer, ws.root)
-        if command is None:
-            return LayerResult(layer.name, "skipped", 0.0)
-        log = self.log_dir / f"{name}.{layer.name}.log"
-        self.progress(f"[{name}] layer {layer.name} ...")
-        started = time.monotonic()
-        with open(log, "wb") as out:
-            proc = subprocess.Popen(command, cwd=ws.root, env=ws.env, stdout=out,
-                                    stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                    start_new_session=True)
-            self._current = proc
+    def _wait(self, proc: subprocess.Popen[bytes]) -> int:
+        self._current = proc
+        try:
+            return proc.wait(timeout=LAYER_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGINT)
             try:
-                code = proc.wait(timeout=LAYER_TIMEOUT_S)
+                return proc.wait(timeout=90)
             except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(proc.pid, signal.SIGINT)
-                try:
-                    code = proc.wait(timeout=90)
-                except subprocess.TimeoutExpired:
-                    code = -9
-            finally:
-                with contextlib.suppress(ProcessLookupError, PermissionError):
-                    os.killpg(proc.pid, signal.SIGKILL)
-                self._current = None
-        seconds = time.monotonic() - started
-        failures = _failures(log)
-        status = ("interrupted" if self.interrupted else
-                  {0: "passed", 1: "caught", 5: "passed"}.get(code, "error"))
-        if status == "error" and failures:
-            status = "caught"  # e.g. a collection error or an error in a fixture
-        self.progress(f"[{name}] layer {layer.name}: {status} in {seconds:.0f}s"
-                      + (f" — {failures[0]}" if failures else ""))
-        # Whatever the layer started must not reach the next one: heal faults, reuse the
-        # platform (a test may have stopped a component: heal restarts it).
-        ws.crashcart("heal", timeout=180)
-        return LayerResult(layer.name, status, seconds, failures, str(log))
+                return -9
+        finally:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            self._current = None
+
+    def _run_layer(self, ws: Workspace, layer: layers.Layer, name: str) -> LayerResult:
+        """The layer with -x; a failure that the reference copy shares is deselected and the
+        layer resumed, so only failures caused by the defect count."""
+        started = time.monotonic()
+        unconfirmed: list[str] = []
+        result = LayerResult(layer.name, "skipped", 0.0)
+        attempt = 0
+        while True:
+            command = layer_command(layer, ws.root, [node_id(f) for f in unconfirmed])
+            if command is None:
+                return result
+            suffix = f".{attempt}" if attempt else ""
+            log = self.log_dir / f"{name}.{layer.name}{suffix}.log"
+            self.progress(f"[{name}] layer {layer.name} ...")
+            with open(log, "wb") as out:
+                proc = subprocess.Popen(command, cwd=ws.root, env=ws.env, stdout=out,
+                                        stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                        start_new_session=True)
+                code = self._wait(proc)
+            failures = _failures(log)
+            status = ("interrupted" if self.interrupted else
+                      {0: "passed", 1: "caught", 5: "passed"}.get(code, "error"))
+            if status == "error" and failures:
+                status = "caught"  # e.g. a collection error or an error in a fixture
+            self.progress(f"[{name}] layer {layer.name}: {status} in "
+                          f"{time.monotonic() - started:.0f}s"
+                          + (f" — {failures[0]}" if failures else ""))
+            # Whatever the layer started must not reach the next one: heal faults (a test
+            # may have stopped a component: heal restarts it).
+            ws.crashcart("heal", timeout=180)
+            result = LayerResult(layer.name, status, time.monotonic() - started, failures,
+                                 str(log), unconfirmed)
+            if status != "caught" or name == "baseline" or self.interrupted:
+                return result
+            if self.confirmed(layer, failures[0], name):
+                return result
+            unconfirmed.append(failures[0])
+            attempt += 1
+            if len(unconfirmed) >= MAX_UNCONFIRMED:
+                result.status = "error"
+                return result
 
 
 def _failures(log: Path) -> list[str]:

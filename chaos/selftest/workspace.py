@@ -31,7 +31,14 @@ INSTANCE_ENV: dict[str, str] = {
     "CRASHCART_DATABASE_SUFFIX": "_st",
     "CRASHCART_RABBITMQ_VHOST": "crashcart_st",
 }
-"""The self-test's own instance (port offset 7000; nobody else uses it)."""
+"""The self-test's own instance for patched copies (port offset 7000; nobody else uses it)."""
+REFERENCE_ENV: dict[str, str] = {
+    "CRASHCART_PORT_OFFSET": "7500",
+    "CRASHCART_DATABASE_SUFFIX": "_stref",
+    "CRASHCART_RABBITMQ_VHOST": "crashcart_stref",
+}
+"""The unpatched reference copy's instance: a detection counts only if the failing test
+passes there (otherwise it is a failure of the tree, not of the defect)."""
 
 
 class PatchError(RuntimeError):
@@ -88,13 +95,19 @@ class Workspace:
     defect: Defect | None
 
     @classmethod
-    def create(cls, defect: Defect | None, *, base: Path | None = None,
-               source: Path = REPO_ROOT, extra_env: Mapping[str, str] | None = None
-               ) -> Workspace:
-        root = Path(tempfile.mkdtemp(prefix=f"selftest-{defect.id if defect else 'clean'}-",
-                                     dir=base))
+    def create(cls, defect: Defect | None, *, revision: str | None = "HEAD",
+               source: Path = REPO_ROOT, instance: Mapping[str, str] = INSTANCE_ENV,
+               label: str | None = None) -> Workspace:
+        """A copy of ``revision`` (committed tree: others' uncommitted edits never leak in)
+        or, with ``revision=None``, of the working tree as it is."""
+        name = label or (defect.id if defect else "clean")
+        root = Path(tempfile.mkdtemp(prefix=f"selftest-{name}-"))
         tree = root / "repo"
-        shutil.copytree(source, tree, ignore=shutil.ignore_patterns(*IGNORED), symlinks=True)
+        if revision is None:
+            shutil.copytree(source, tree, ignore=shutil.ignore_patterns(*IGNORED),
+                            symlinks=True)
+        else:
+            export_revision(source, revision, tree)
         modules = source / "node_modules"
         if modules.is_dir():
             (tree / "node_modules").symlink_to(modules)
@@ -102,7 +115,7 @@ class Workspace:
             for patch in defect.patches:
                 apply_patch(tree / "platform", patch)
         state = root / "state"
-        env = {**os.environ, **INSTANCE_ENV, **(extra_env or {}),
+        env = {**os.environ, **instance,
                "CRASHCART_STATE_DIR": str(state),
                "PYTHONPATH": f"{tree}{os.pathsep}{tree / 'platform'}",
                "PYTHONDONTWRITEBYTECODE": "1"}
@@ -135,6 +148,17 @@ class Workspace:
         self.down()
         drop_instance_databases(self.env)
         shutil.rmtree(self.root.parent, ignore_errors=True)
+
+
+def export_revision(source: Path, revision: str, dest: Path) -> None:
+    """``git archive REVISION`` unpacked at ``dest``."""
+    dest.mkdir(parents=True)
+    archive = subprocess.run(["git", "-C", str(source), "archive", "--format=tar", revision],
+                             capture_output=True, timeout=120, check=False)
+    if archive.returncode != 0:
+        raise RuntimeError(f"git archive {revision}: {archive.stderr.decode(errors='replace')}")
+    subprocess.run(["tar", "-x", "-C", str(dest)], input=archive.stdout, timeout=120,
+                   check=True)
 
 
 def drop_instance_databases(env: Mapping[str, str]) -> None:
