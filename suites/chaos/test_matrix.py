@@ -27,6 +27,7 @@ from chaos.matrix import covering_matrix, full_matrix, run_matrix, table, wilson
 from chaos.matrix.cells import NETWORK_FAULTS, PHASES, PROCESS_FAULTS, network_cell
 from chaos.matrix.replay import load_journal, same_outcome
 from chaos.matrix.report import document, write
+from chaos.matrix.run import estimated_s, shard
 from chaos.matrix.shrink import ddmin, shrink
 from chaos.matrix.timeouts import caller_timeout_s
 from chaos.topology import REPO_ROOT, load_topology
@@ -77,6 +78,15 @@ def test_latencies_straddle_the_callers_timeout_read_from_the_topology() -> None
         assert above.window_s > timeout_ms / 1000, edge.name
 
 
+def test_shards_split_the_cells_and_balance_their_time() -> None:
+    cells = full_matrix(load_topology())
+    parts = [shard(cells, k, 3) for k in range(3)]
+    assert sorted(c.id for part in parts for c in part) == sorted(c.id for c in cells)
+    loads = [sum(estimated_s(c) for c in part) for part in parts]
+    assert max(loads) - min(loads) <= max(estimated_s(c) for c in cells)
+    assert [c.id for c in parts[0]] == [c.id for c in cells if c in parts[0]]  # matrix order
+
+
 def test_wilson_interval() -> None:
     assert wilson_interval(0, 10) == (0.0, pytest.approx(0.2775, abs=1e-3))
     low, high = wilson_interval(3, 10)
@@ -122,6 +132,8 @@ def test_default_tier_subset_passes_on_the_healthy_platform(chaos_context: Fault
         assert run.recovery_s is not None and run.recovery_s <= 60.0
         journal = json.loads(Path(run.journal).read_text())
         assert journal["seed"] == result.cell.experiment(1).seed
+        assert journal["toxiproxy"] == {"server": "embedded", "seed": journal["seed"],
+                                        "per_connection_reproducible": True}
         assert journal["experiment"]["method"][0]["faults"] == [result.cell.fault_spec]
         (phase,) = [s for s in journal["steps"] if s["name"].startswith("phase:")]
         checkout = phase["detail"]["checkout"]
@@ -160,6 +172,7 @@ def test_replay_of_a_failing_journal_fails_the_same_way(chaos_context: FaultCont
     assert "same outcome as recorded" in done.stdout, done.stdout
     replayed = json.loads(replayed_path.read_text())
     assert replayed["seed"] == experiment.seed
+    assert replayed["toxiproxy"]["seed"] == experiment.seed  # the server's coins too
     assert replayed["experiment"]["method"] == first.journal.experiment["method"]
     assert same_outcome(recorded, replayed)
     budget = [v for v in replayed["invariants"] if v["invariant"] == "api_fails_well"]
@@ -256,4 +269,10 @@ def test_the_command_lists_the_tiers_and_refuses_a_non_journal(tmp_path: Path) -
     bogus = tmp_path / "not-a-journal.json"
     bogus.write_text('{"title": "x"}')
     refused = crashcart("replay", str(bogus))
-    assert refused.returncode == 2 and "not a journal" in refused.stdout
+    assert refused.returncode == 2 and "not a journal" in refused.stderr
+    assert "not a journal" not in refused.stdout   # usage errors go to stderr
+    shards = [crashcart("matrix", "--full", "--list", "--shard", f"{k}/3") for k in range(3)]
+    listed = [line.split()[0] for shard in shards for line in shard.stdout.splitlines()[:-1]]
+    assert sorted(listed) == sorted(c.id for c in full_matrix(load_topology()))
+    bad = crashcart("matrix", "--list", "--shard", "3/3")
+    assert bad.returncode == 2 and "shard 3/3" in bad.stderr
