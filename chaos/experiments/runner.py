@@ -36,6 +36,7 @@ from chaos.invariants import (
     broker_baseline,
     check,
 )
+from chaos.invariants.base import HttpSample
 
 Progress = Callable[[str], None]
 
@@ -120,6 +121,7 @@ def run_experiment(experiment: Experiment, *, ctx: FaultContext | None = None,
         for window in windows:
             window.removed_at = window.removed_at or cleared_at
         workload.stop()
+        _traffic_in_windows(journal, workload.samples)
     try:
         if interrupted is None and journal.status == "running":
             checks.scope = Scope(accepted=tuple(workload.accepted),
@@ -193,6 +195,21 @@ def _run_phase(phase: Phase, session: FaultSession, ctx: FaultContext, journal: 
             step.detail = {"faults": step.detail, "checkout": tracked.as_json()}
         if phase.pause_after_s:
             time.sleep(phase.pause_after_s)
+
+
+def _traffic_in_windows(journal: Journal, samples: list[HttpSample]) -> None:
+    """Evidence that a fault met traffic: the answers to requests sent while it was in force
+    (the workload's checkouts, the tracked checkout and the route prober)."""
+    for entry in journal.faults:
+        start = journal.started + float(entry.get("t_applied_s") or 0.0)  # type: ignore[arg-type]
+        end = journal.started + float(entry.get("t_removed_s") or journal.t())  # type: ignore[arg-type]
+        inside = [x for x in list(samples) if start <= x.at <= end]
+        by_status: dict[str, int] = {}
+        for sample in inside:
+            by_status[str(sample.status)] = by_status.get(str(sample.status), 0) + 1
+        entry["traffic_in_window"] = {
+            "requests": len(inside), "by_status": by_status,
+            "slowest_s": round(max((x.elapsed_s for x in inside), default=0.0), 3)}
 
 
 def _rollbacks(experiment: Experiment, session: FaultSession, ctx: FaultContext,

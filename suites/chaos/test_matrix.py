@@ -142,6 +142,8 @@ def test_default_tier_subset_passes_on_the_healthy_platform(chaos_context: Fault
             assert checkout["status_at_injection"] == "PAID", checkout
         # the tracked order is judged with the others: it is among the accepted orders
         assert journal["faults"][0]["removed_by"] == "controller"
+        # the fault met traffic: requests were answered (or failed) while it was in force
+        assert journal["faults"][0]["traffic_in_window"]["requests"] >= 3, journal["faults"]
     assert not Ledger(chaos_context.state_dir).snapshot()
 
 
