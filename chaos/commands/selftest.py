@@ -35,7 +35,8 @@ def add_parser(subparsers: Any) -> None:
                         help="run only this defect (repeatable)")
     parser.add_argument("--layer", action="append", default=[], metavar="LAYER",
                         help="use only this layer (repeatable; default: "
-                             "unit, contracts, platform, security, fuzz, chaos, load)")
+                             "unit, contracts, platform, security, runtime (gateway on the "
+                             "session platform only), fuzz, chaos, load)")
     parser.add_argument("--all-layers", action="store_true",
                         help="run every layer for each defect (detection matrix) instead of "
                              "stopping at the first that catches it")

@@ -11,6 +11,7 @@ exercise platform behaviour (toxiproxy: the fault injector only) or need fixed p
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import signal
 import subprocess
@@ -29,13 +30,17 @@ from chaos.selftest.workspace import (
     ensure_vhost,
 )
 
-SELFTEST_LAYERS: tuple[str, ...] = ("unit", "contracts", "platform", "security", "fuzz",
-                                    "chaos", "load")
+SELFTEST_LAYERS: tuple[str, ...] = ("unit", "contracts", "platform", "security", "runtime",
+                                    "fuzz", "chaos", "load")
 """Roughly cheapest first: the order a defect meets them."""
+LAYER_PATHS: dict[str, tuple[str, ...]] = {
+    "runtime": ("suites/runtime/test_gateway_platform.py",),
+}
+"""Layers the self-test runs only in part: of runtime, the module that tests the gateway on
+the session's platform; the rest starts instances on fixed port offsets (3600, 4000, 4100,
+5500) shared with everyone's default run, and tests up/down/preflight, not behaviour."""
 EXCLUDED_LAYERS: dict[str, str] = {
     "toxiproxy": "tests the fault injector, never the platform",
-    "runtime": "fixed port offsets (3600, 4000, 4100, 5500) shared with the default run; "
-               "up/down/preflight, not behaviour",
     "report": "the orchestrator and the report, not the platform (full profile only)",
 }
 LAYER_TIMEOUT_S = 2400.0
@@ -84,6 +89,13 @@ MAX_UNCONFIRMED = 3
 """Failures that also fail on the reference copy before a layer is given up as "error"."""
 
 
+def selftest_layer(name: str) -> layers.Layer:
+    """The registry's layer, narrowed to ``LAYER_PATHS`` where the self-test runs a part."""
+    layer = layers.by_name(name)
+    paths = LAYER_PATHS.get(name)
+    return dataclasses.replace(layer, paths=paths) if paths else layer
+
+
 def pytest_base(layer: layers.Layer) -> list[str]:
     timeout = TEST_TIMEOUT_S.get(layer.name, DEFAULT_TEST_TIMEOUT_S)
     return [sys.executable, "-m", "pytest", "-q", "-rfE", "--color=no", "-p",
@@ -112,7 +124,7 @@ class Runner:
     def __init__(self, layer_names: tuple[str, ...], *, all_layers: bool, log_dir: Path,
                  progress: Progress, revision: str | None = "HEAD",
                  confirm: bool = True) -> None:
-        self.layers = [layers.by_name(name) for name in layer_names]
+        self.layers = [selftest_layer(name) for name in layer_names]
         self.all_layers = all_layers
         self.log_dir = log_dir
         self.progress = progress

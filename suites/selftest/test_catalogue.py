@@ -17,7 +17,7 @@ import pytest
 
 from chaos.run import layers
 from chaos.selftest.catalogue import CATEGORIES, DEFECTS, ISSUE_CATEGORIES, by_id
-from chaos.selftest.runner import EXCLUDED_LAYERS, SELFTEST_LAYERS
+from chaos.selftest.runner import EXCLUDED_LAYERS, LAYER_PATHS, SELFTEST_LAYERS
 from chaos.selftest.workspace import apply_patch, patch_problems
 from chaos.topology import REPO_ROOT
 
@@ -38,6 +38,11 @@ def test_the_selftest_layers_are_registered_layers_and_none_is_forgotten() -> No
     assert set(SELFTEST_LAYERS) | set(EXCLUDED_LAYERS) == set(layers.layer_names())
     for defect in DEFECTS:
         assert set(defect.expected) <= set(SELFTEST_LAYERS), defect.id
+    for name, paths in LAYER_PATHS.items():
+        layer = layers.by_name(name)
+        for path in paths:
+            assert (REPO_ROOT / path).is_file(), path
+            assert layers.epic_for(path) == layer.name, f"{path} is not in layer {name}"
 
 
 @pytest.mark.parametrize("defect_id", [d.id for d in DEFECTS])
