@@ -87,6 +87,26 @@ def test_shards_split_the_cells_and_balance_their_time() -> None:
     assert [c.id for c in parts[0]] == [c.id for c in cells if c in parts[0]]  # matrix order
 
 
+def test_a_matrix_document_reads_back_into_the_same_results() -> None:
+    # What a parallel run does with its shards' parts: read each back, rank them together.
+    from chaos.matrix.report import Breach, CellResult, RunOutcome, results_from_document
+
+    cells = covering_matrix(load_topology())[:3]
+    results = [CellResult(cell=cells[0], runs=[RunOutcome(
+        seed=5, status="deviated", journal="j0.json", failed_invariants=["api_fails_well"],
+        breaches=[Breach(cell=cells[0].id, invariant="api_fails_well",
+                         evidence=["POST /api/v1/orders at +1.0s: answered 500"], seed=5,
+                         journal="j0.json")], recovery_s=1.5, duration_s=9.0)]),
+        CellResult(cell=cells[1], runs=[RunOutcome(seed=6, status="completed",
+                                                   journal="j1.json", recovery_s=0.5)])]
+    doc = document(results, tier="full", base_seed=1, repeat=1, started_at="", duration_s=1.0,
+                   complete=False)
+    again = results_from_document(json.loads(json.dumps(doc)), {c.id: c for c in cells})
+    assert document(again, tier="full", base_seed=1, repeat=1, started_at="", duration_s=1.0,
+                    complete=False) == doc
+    assert table(again) == table(results)
+
+
 def test_wilson_interval() -> None:
     assert wilson_interval(0, 10) == (0.0, pytest.approx(0.2775, abs=1e-3))
     low, high = wilson_interval(3, 10)
