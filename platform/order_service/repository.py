@@ -38,11 +38,21 @@ async def _with_items(conn: asyncpg.Connection, rows: list[asyncpg.Record]) -> l
     return [{**dict(r), "items": by_order[r["id"]]} for r in rows]
 
 
+ONE_ORDER_ITEMS = (
+    "ARRAY(SELECT ROW(i.product_id, i.quantity, i.unit_price) FROM order_items i"
+    " WHERE i.order_id = orders.id ORDER BY i.line) AS items")
+
+
 async def _one_order(pool: asyncpg.Pool, where: str, *args: Any) -> dict[str, Any] | None:
-    async with pool.acquire() as conn:
-        rows = await conn.fetch(f"SELECT {ORDER_COLUMNS} FROM orders WHERE {where}", *args)
-        found = await _with_items(conn, list(rows))
-    return found[0] if found else None
+    """One order with its lines in ONE statement (a polled GET's only round trip)."""
+    row = await pool.fetchrow(
+        f"SELECT {ORDER_COLUMNS}, {ONE_ORDER_ITEMS} FROM orders WHERE {where}", *args)
+    if row is None:
+        return None
+    order = dict(row)
+    order["items"] = [{"product_id": product_id, "quantity": quantity, "unit_price": price}
+                      for product_id, quantity, price in row["items"]]
+    return order
 
 
 async def order_by_key(pool: asyncpg.Pool, user_id: int, key: str) -> dict[str, Any] | None:

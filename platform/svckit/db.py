@@ -59,6 +59,23 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
     await conn.set_type_codec("json", encoder=json.dumps, decoder=orjson.loads, schema="pg_catalog")
 
 
+class LeanResetConnection(asyncpg.Connection):
+    """A pooled connection released without asyncpg's reset query.
+
+    asyncpg's default release sends ``SELECT pg_advisory_unlock_all(); CLOSE ALL;
+    UNLISTEN *; RESET ALL`` — one more round trip (through the mesh proxy) on every
+    acquire, ~1 in 3 of a polled GET's. The services leave no session state behind on pool
+    connections: no session-level ``SET``, no ``LISTEN`` (the relay listens on its own
+    connection), no cursors outside transactions, and only transaction-scoped advisory
+    locks (the migration lock is taken and released on one connection). An open
+    transaction is still rolled back and listeners dropped on release (asyncpg always does
+    that). Code that does leave session state on a pool connection must undo it itself.
+    """
+
+    def get_reset_query(self) -> str:
+        return ""
+
+
 class BoundedPool(asyncpg.Pool):
     """A pool whose `acquire()` (and so `fetch*`/`execute`) waits at most `acquire_timeout`.
 
@@ -87,7 +104,7 @@ async def create_pool(settings: ServiceSettings) -> asyncpg.Pool:
         max_inactive_connection_lifetime=60,
         init=_init_connection,
         loop=None,
-        connection_class=asyncpg.Connection,
+        connection_class=LeanResetConnection,
         record_class=asyncpg.Record,
         command_timeout=settings.db_command_timeout_s,
         timeout=settings.db_connect_timeout_s,
