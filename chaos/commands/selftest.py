@@ -42,6 +42,9 @@ def add_parser(subparsers: Any) -> None:
                              "stopping at the first that catches it")
     parser.add_argument("--baseline", action="store_true",
                         help="run the layers on an unpatched copy (must pass) and exit")
+    parser.add_argument("--cost-order", action="store_true",
+                        help="every defect meets the layers in cost order (default: the "
+                             "layers the catalogue expects to catch it first, then the rest)")
     parser.add_argument("--working-tree", action="store_true",
                         help="copy the working tree as it is (uncommitted edits included) "
                              "instead of the committed HEAD")
@@ -88,7 +91,7 @@ def handle(args: argparse.Namespace, topology: Topology) -> int:
     log_dir.mkdir(parents=True, exist_ok=True)
     runner = Runner(layer_names, all_layers=args.all_layers, log_dir=log_dir, progress=_print,
                     revision=None if args.working_tree else "HEAD",
-                    confirm=not args.no_confirm)
+                    confirm=not args.no_confirm, expected_first=not args.cost_order)
     previous = signal.signal(signal.SIGINT, lambda *_: runner.interrupt())
     try:
         if args.baseline:

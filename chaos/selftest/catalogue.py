@@ -39,7 +39,8 @@ class Defect:
     description: str
     patches: tuple[Patch, ...]
     expected: tuple[str, ...]
-    """Layers the author expects to catch it (documentation only)."""
+    """Layers the author expects to catch it, likeliest first: the order the defect meets
+    them before the others (``--cost-order`` ignores it); never the verdict."""
 
 
 DEFECTS: tuple[Defect, ...] = (
@@ -57,7 +58,7 @@ DEFECTS: tuple[Defect, ...] = (
            (Patch("gateway/nginx.conf.template",
                   "proxy_read_timeout {{ read_timeout }};",
                   "proxy_read_timeout 3600s;"),),
-           ("security", "platform")),
+           ("runtime", "security", "platform")),
     Defect("retry-no-backoff", "retries without backoff",
            "GET retries fire back to back (no exponential wait, no jitter)",
            (Patch("svckit/http_client.py",
@@ -122,7 +123,7 @@ DEFECTS: tuple[Defect, ...] = (
            (Patch("product_service/api.py", "    currency: str\n", "    currency_code: str\n"),
             Patch("product_service/api.py", "currency=row[\"currency\"], stock=row[\"stock\"])",
                   "currency_code=row[\"currency\"], stock=row[\"stock\"])")),
-           ("contracts", "platform", "fuzz")),
+           ("platform", "contracts", "fuzz")),
     Defect("order-owner-filter-dropped", "ownership check dropped",
            "GET /orders/{id} no longer filters by the caller: anyone reads anyone's order",
            (Patch("order_service/repository.py",

@@ -123,16 +123,26 @@ class Runner:
 
     def __init__(self, layer_names: tuple[str, ...], *, all_layers: bool, log_dir: Path,
                  progress: Progress, revision: str | None = "HEAD",
-                 confirm: bool = True) -> None:
+                 confirm: bool = True, expected_first: bool = True) -> None:
         self.layers = [selftest_layer(name) for name in layer_names]
         self.all_layers = all_layers
         self.log_dir = log_dir
         self.progress = progress
         self.revision = revision
         self.confirm = confirm
+        self.expected_first = expected_first
         self._current: subprocess.Popen[bytes] | None = None
         self._reference: Workspace | None = None
         self.interrupted = False
+
+    def order(self, defect: Defect | None) -> list[layers.Layer]:
+        """The layers a defect meets: in cost order, or (``expected_first``) the layers the
+        catalogue expects to catch it first, then the others in cost order."""
+        if defect is None or not self.expected_first:
+            return list(self.layers)
+        wanted = [name for name in defect.expected if name in {x.name for x in self.layers}]
+        first = [x for name in wanted for x in self.layers if x.name == name]
+        return first + [x for x in self.layers if x.name not in wanted]
 
     def close(self) -> None:
         """Stop and remove the reference copy (if one was started)."""
@@ -193,7 +203,7 @@ class Runner:
                 result.seconds = time.monotonic() - started
                 self.progress(f"[{name}] platform did not start: see the result's note")
                 return result
-            for layer in self.layers:
+            for layer in self.order(defect):
                 if self.interrupted:
                     break
                 outcome = self._run_layer(ws, layer, name)
