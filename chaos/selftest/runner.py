@@ -166,7 +166,7 @@ class Runner:
 
     def confirmed(self, layer: layers.Layer, failure: str, name: str) -> bool:
         """Whether the failing test passes on the unpatched reference copy."""
-        if not self.confirm:
+        if not self.confirm or self.interrupted:
             return True
         ref = self._reference_copy()
         node = node_id(failure)

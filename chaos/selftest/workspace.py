@@ -111,6 +111,7 @@ class Workspace:
         modules = source / "node_modules"
         if modules.is_dir():
             (tree / "node_modules").symlink_to(modules)
+        init_git(tree, f"selftest copy of {revision or 'the working tree'}")
         if defect is not None:
             for patch in defect.patches:
                 apply_patch(tree / "platform", patch)
@@ -148,6 +149,15 @@ class Workspace:
         self.down()
         drop_instance_databases(self.env)
         shutil.rmtree(self.root.parent, ignore_errors=True)
+
+
+def init_git(tree: Path, message: str) -> None:
+    """The copy is a repository of its own (tests and commands read ``git rev-parse``); the
+    defect's patch is then an uncommitted change in it, as in a developer's checkout."""
+    for args in (["init", "-q"], ["add", "-A"],
+                 ["-c", "user.name=crashcart selftest", "-c", "user.email=selftest@localhost",
+                  "commit", "-q", "--no-verify", "-m", message]):
+        subprocess.run(["git", *args], cwd=tree, capture_output=True, timeout=300, check=True)
 
 
 def export_revision(source: Path, revision: str, dest: Path) -> None:
