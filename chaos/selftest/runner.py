@@ -253,7 +253,7 @@ class Runner:
         unconfirmed: list[str] = []
         result = LayerResult(layer.name, "skipped", 0.0)
         attempt = 0
-        while True:
+        while not self.interrupted:
             command = layer_command(layer, ws.root, [node_id(f) for f in unconfirmed])
             if command is None:
                 return result
@@ -287,6 +287,8 @@ class Runner:
             if len(unconfirmed) >= MAX_UNCONFIRMED:
                 result.status = "error"
                 return result
+        result.status = "interrupted"
+        return result
 
 
 def _failures(log: Path) -> list[str]:
