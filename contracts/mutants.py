@@ -67,6 +67,16 @@ def _product_app() -> ASGIApp:
     return app
 
 
-product_price_renamed = RewriteJson(_product_app(), "/api/v1/products",
-                                    lambda doc: _rename(doc, "price", "unit_cost"))
-"""product-service whose product documents call ``price`` ``unit_cost``."""
+def _retype(doc: Any, key: str, to: Callable[[Any], Any]) -> Any:
+    if isinstance(doc, dict):
+        return {k: (to(v) if k == key else _retype(v, key, to)) for k, v in doc.items()}
+    if isinstance(doc, list):
+        return [_retype(v, key, to) for v in doc]
+    return doc
+
+
+product_price_renamed = RewriteJson(
+    _product_app(), "/api/v1/products",
+    lambda doc: _retype(_rename(doc, "price", "unit_cost"), "stock", str))
+"""product-service whose product documents call ``price`` ``unit_cost`` and send ``stock``
+as a string (``5`` -> ``"5"``): one renamed and one retyped field."""

@@ -27,7 +27,7 @@ def _result(results: list[InteractionResult], description: str) -> InteractionRe
     return found[0]
 
 
-def test_a_renamed_response_field_fails_naming_interaction_and_field(
+def test_a_renamed_or_retyped_response_field_fails_naming_interaction_and_field(
         topology: Topology, contract_providers: dict[str, ProviderProcess],
         pacts_folder: Path, contract_log_dir: Path) -> None:
     with run_provider(topology, PRODUCT, deps={"user": contract_providers[USER].url},
@@ -42,6 +42,10 @@ def test_a_renamed_response_field_fails_naming_interaction_and_field(
     assert not pricing.passed
     line = pricing.line()
     assert "a product read for pricing" in line and "missing" in line and "price" in line, line
+    retyped = _result(report.interactions, "an admin setting a product's stock")
+    assert not retyped.passed
+    line = retyped.line()
+    assert "an admin setting a product's stock" in line and "$.stock" in line, line
     # What does not involve the renamed field still passes: the failure is precise.
     assert _result(report.interactions, "a read of a product that does not exist").passed
 
