@@ -109,7 +109,9 @@ def handle(args: argparse.Namespace, topology: Topology) -> int:
             results.append(result)
             _write(results_path, [r.as_json() for r in results], layer_names, baseline=False)
             verdict = (f"caught by {result.caught_by} in {result.seconds_to_detection:.0f}s"
-                       f" ({result.failing_test})" if result.caught else "ESCAPED")
+                       f" ({result.failing_test})" if result.caught else
+                       "interrupted" if runner.interrupted else
+                       f"NOT RUN: {result.note[:300]}" if result.note else "ESCAPED")
             _print(f"[{defect.id}] {verdict}")
     finally:
         runner.close()
@@ -118,7 +120,7 @@ def handle(args: argparse.Namespace, topology: Topology) -> int:
         return EXIT_INTERRUPTED
     caught = sum(r.caught for r in results)
     _print(f"detection score: {caught}/{len(results)}; results in {results_path}")
-    escapes = [r.defect for r in results if not r.caught]
+    escapes = [r.defect for r in results if not r.caught]  # a platform that did not start too
     if escapes:
         _print("escapes: " + ", ".join(escapes))
     return EXIT_OK if not escapes else EXIT_FAILED
