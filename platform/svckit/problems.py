@@ -139,10 +139,11 @@ async def _on_validation(request: Request, exc: RequestValidationError) -> Respo
 
 
 def allowed_methods(request: Request) -> list[str]:
-    """Every method the OpenAPI document declares at this path.
+    """Every method the OpenAPI document declares at this path, plus HEAD wherever GET is.
 
     Starlette's own `Allow` lists one route's methods only; the document is what clients
-    (and the fuzzer) compare against.
+    (and the fuzzer) compare against. HEAD is served wherever GET is (svckit/head.py) without
+    being declared, so it is listed too (RFC 9110 §10.2.1: `Allow` names what is served).
     """
     table: list[tuple[re.Pattern[str], set[str]]] | None = getattr(
         request.app.state, "allow_table", None)
@@ -151,6 +152,8 @@ def allowed_methods(request: Request) -> list[str]:
         for template, operations in request.app.openapi().get("paths", {}).items():
             regex = "^" + re.sub(r"\\{[^}/]+\\}", "[^/]+", re.escape(template)) + "$"
             declared = {m.upper() for m in operations if m.lower() in _HTTP_METHODS}
+            if "GET" in declared:
+                declared.add("HEAD")
             table.append((re.compile(regex), declared))
         request.app.state.allow_table = table
     methods: set[str] = set()
