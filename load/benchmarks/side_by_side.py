@@ -1,0 +1,91 @@
+"""Two platform instances benchmarked alternately (A B, B A, ...): medians and ratios.
+
+On a shared machine a before/after comparison is only fair when both sides run in the same
+minutes, so this runs ``platform_bench`` (checkouts only by default) against instance A and
+instance B in alternating order, keeps each run's full output, and prints the median of the
+headline figures per side and B/A. Each instance is named by its environment (port offset,
+state dir, database suffix, vhost), as ``crashcart up`` was started with:
+
+    python -m load.benchmarks.side_by_side --a 6500:/tmp/cc-pb:_pb:crashcart_pb \\
+        --b 6000:/tmp/cc-pf:_pf:crashcart_pf --rounds 3 -- --skip-reads --checkouts 300
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+FIGURES: dict[str, str] = {
+    "checkouts/s": r"\*\*completed checkouts/s\*\* \| \*\*([\d.]+)\*\*",
+    "POST p50 ms (client)": r"POST /orders \(accepted\) p50 / p99 ms \| ([\d.]+) /",
+    "POST mean ms inside order-service": r"\| inside order-service \| ([\d.]+) \|",
+    "saga p50 ms (server)": r"saga, created_at -> updated_at p50 / p99 ms \| ([\d.]+) /",
+    "accept -> PAID p50 ms": r"accept -> PAID seen by the buyer p50 / p99 ms \| ([\d.]+) /",
+    "platform CPU ms per checkout": r"\*\*platform total\*\* \| \*\*([\d.]+)\*\*",
+}
+
+
+def instance_env(spec: str) -> dict[str, str]:
+    """``offset:state_dir:db_suffix:vhost`` -> the CRASHCART_* environment of an instance."""
+    try:
+        offset, state, suffix, vhost = spec.split(":")
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected offset:state_dir:db_suffix:vhost, got {spec!r}") from None
+    return {"CRASHCART_PORT_OFFSET": offset, "CRASHCART_STATE_DIR": state,
+            "CRASHCART_DATABASE_SUFFIX": suffix, "CRASHCART_RABBITMQ_VHOST": vhost}
+
+
+def figures(output: str) -> dict[str, float]:
+    found = {}
+    for name, pattern in FIGURES.items():
+        match = re.search(pattern, output)
+        if match:
+            found[name] = float(match.group(1))
+    return found
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument("--a", type=instance_env, required=True, help="the 'before' instance")
+    parser.add_argument("--b", type=instance_env, required=True, help="the 'after' instance")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--out", type=Path, default=Path("/tmp/side-by-side"),
+                        help="directory for each run's full output")
+    parser.add_argument("bench_args", nargs="*", default=["--skip-reads"],
+                        help="arguments for platform_bench (after --)")
+    args = parser.parse_args(argv)
+    if args.rounds < 1:
+        parser.error("--rounds must be at least 1")
+    args.out.mkdir(parents=True, exist_ok=True)
+    results: dict[str, list[dict[str, float]]] = {"A": [], "B": []}
+    for index in range(args.rounds):
+        for side in ("A", "B") if index % 2 == 0 else ("B", "A"):
+            env = {**os.environ, **(args.a if side == "A" else args.b)}
+            load = os.getloadavg()[0]
+            run = subprocess.run(
+                [sys.executable, "-m", "load.benchmarks.platform_bench", *args.bench_args],
+                env=env, capture_output=True, text=True, timeout=900, check=False)
+            text = run.stdout + run.stderr
+            (args.out / f"{side}-{index + 1}.txt").write_text(text, encoding="utf-8")
+            found = figures(text)
+            results[side].append(found)
+            print(f"round {index + 1} {side}: load {load:.1f}  "
+                  + "  ".join(f"{k} {v:g}" for k, v in found.items()), flush=True)
+    print("\n| median of rounds | A | B | B/A |\n|---|---:|---:|---:|")
+    for name in FIGURES:
+        a = [r[name] for r in results["A"] if name in r]
+        b = [r[name] for r in results["B"] if name in r]
+        if a and b:
+            ma, mb = statistics.median(a), statistics.median(b)
+            print(f"| {name} | {ma:g} | {mb:g} | {mb / ma:.2f} |" if ma else
+                  f"| {name} | {ma:g} | {mb:g} | - |")
+    print(f"(full outputs in {args.out}; loadavg at end {os.getloadavg()[0]:.1f})")
+
+
+if __name__ == "__main__":
+    main()
