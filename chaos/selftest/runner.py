@@ -70,6 +70,7 @@ class DefectResult:
     caught_by: str | None = None
     failing_test: str | None = None
     seconds_to_detection: float | None = None
+    """From the start of the copy to the catching layer's end, reference re-runs excluded."""
     seconds: float = 0.0
     layers: list[LayerResult] = field(default_factory=list)
     note: str = ""
@@ -131,6 +132,8 @@ class Runner:
         self.revision = revision
         self.confirm = confirm
         self.expected_first = expected_first
+        self.confirm_seconds = 0.0
+        """Time spent re-running failures on the reference copy (not time to detection)."""
         self._current: subprocess.Popen[bytes] | None = None
         self._reference: Workspace | None = None
         self.interrupted = False
@@ -168,6 +171,13 @@ class Runner:
         """Whether the failing test passes on the unpatched reference copy."""
         if not self.confirm or self.interrupted:
             return True
+        began = time.monotonic()
+        try:
+            return self._confirmed(layer, failure, name)
+        finally:
+            self.confirm_seconds += time.monotonic() - began
+
+    def _confirmed(self, layer: layers.Layer, failure: str, name: str) -> bool:
         ref = self._reference_copy()
         node = node_id(failure)
         log = self.log_dir / f"{name}.{layer.name}.reference.log"
@@ -193,6 +203,7 @@ class Runner:
         name = defect.id if defect else "baseline"
         result = DefectResult(name, defect.category if defect else "-")
         started = time.monotonic()
+        self.confirm_seconds = 0.0
         with self._workspace(defect) as ws:
             self.progress(f"[{name}] copy at {ws.root}; platform up")
             boot = ws.up()
@@ -211,7 +222,8 @@ class Runner:
                 if outcome.status == "caught" and not result.caught:
                     result.caught_by = layer.name
                     result.failing_test = outcome.failures[0] if outcome.failures else None
-                    result.seconds_to_detection = time.monotonic() - started
+                    result.seconds_to_detection = (time.monotonic() - started
+                                                   - self.confirm_seconds)
                     if not self.all_layers and defect is not None:
                         break
         result.seconds = time.monotonic() - started
