@@ -205,18 +205,23 @@ class Runner:
         started = time.monotonic()
         self.confirm_seconds = 0.0
         with self._workspace(defect) as ws:
-            self.progress(f"[{name}] copy at {ws.root}; platform up")
-            boot = ws.up()
-            if boot.returncode != 0:
-                # Not a detection: a defect of the catalogue must leave a platform that runs
-                # (an infrastructure failure here is no evidence either way).
-                result.note = f"the patched platform did not come up: {boot.stderr[-1500:]}"
-                result.seconds = time.monotonic() - started
-                self.progress(f"[{name}] platform did not start: see the result's note")
-                return result
+            self.progress(f"[{name}] copy at {ws.root}")
+            up = False
             for layer in self.order(defect):
                 if self.interrupted:
                     break
+                if layer.needs_platform and not up:
+                    self.progress(f"[{name}] platform up")
+                    boot = ws.up()
+                    if boot.returncode != 0:
+                        # Not a detection: a catalogue defect must leave a platform that
+                        # runs (an infrastructure failure here is no evidence either way).
+                        result.note = ("the patched platform did not come up: "
+                                       f"{boot.stderr[-1500:]}")
+                        result.seconds = time.monotonic() - started
+                        self.progress(f"[{name}] platform did not start: see the result's note")
+                        return result
+                    up = True
                 outcome = self._run_layer(ws, layer, name)
                 result.layers.append(outcome)
                 if outcome.status == "caught" and not result.caught:
