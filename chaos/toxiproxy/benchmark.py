@@ -8,7 +8,8 @@ alternate (direct, proxied, direct, ...) so that load from other processes on a 
 machine hits both alike; each figure is the median of ``--repeat`` runs, and the bulk
 ratio is the median of the per-pair ratios. Reported: bulk MB/s in both directions, the
 proxy process's CPU seconds per GB forwarded (robust to noise: a busy machine slows the
-transfer, not the proxy's work per byte), small request/response round trips (p50/p99,
+transfer, not the proxy's work per byte) and the client's and upstream's CPU per GB with and
+without the hop (on two cores the three share the CPU), small request/response round trips (p50/p99,
 and the difference = latency added per hop), and N concurrent connections through one
 proxy (all must echo; wall time).
 """
@@ -20,6 +21,7 @@ import asyncio
 import json
 import os
 import platform
+import resource
 import socket
 import statistics
 import subprocess
@@ -191,19 +193,40 @@ def main(argv: list[str] | None = None) -> int:
                 with urllib.request.urlopen(request) as response:
                     proxied[name] = int(json.loads(response.read())["listen"].rsplit(":", 1)[1])
             assert server.pid is not None
+            load_before = os.getloadavg()
             rows = run_all(args, bulk, {"echo": echo_port, "source": source_port, "sink": sink_port}, proxied,
-                           server.pid)
+                           server.pid, upstream.pid)
+            load_after = os.getloadavg()
     finally:
         upstream.terminate()
         upstream.wait(5)
     print_report(rows, args)
+    print(f"load average (1/5/15 min) before: {' '.join(f'{x:.2f}' for x in load_before)}, "
+          f"after: {' '.join(f'{x:.2f}' for x in load_after)}")
     return 0
 
 
+def own_cpu_seconds() -> float:
+    """User + system CPU time of this (client) process so far."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def run_all(args: argparse.Namespace, bulk: int, direct: dict[str, int], proxied: dict[str, int],
-            server_pid: int) -> list[Row]:
+            server_pid: int, upstream_pid: int) -> list[Row]:
+    """Every measurement; CPU of all three processes is kept apart for direct and proxied runs:
+    on two cores the hop's throughput is bounded by their sum, not by the proxy alone."""
     rows = []
     cpu_used = 0.0
+    ends = {"direct": [0.0, 0.0], "proxied": [0.0, 0.0]}  # client, upstream CPU seconds in bulk runs
+
+    def timed(kind: str, measure: Callable[[int], float], port: int) -> float:
+        client, upstream = own_cpu_seconds(), cpu_seconds(upstream_pid)
+        result = measure(port)
+        ends[kind][0] += own_cpu_seconds() - client
+        ends[kind][1] += cpu_seconds(upstream_pid) - upstream
+        return result
+
     bulk_runs: list[tuple[str, Callable[[int], float], str]] = [
         ("bulk downstream (server→client)", bulk_down, "source"),
         ("bulk upstream (client→server)", lambda port: bulk_up(port, bulk), "sink"),
@@ -212,14 +235,18 @@ def run_all(args: argparse.Namespace, bulk: int, direct: dict[str, int], proxied
         plain: list[float] = []
         via: list[float] = []
         for _ in range(args.repeat):
-            plain.append(measure(direct[key]))
+            plain.append(timed("direct", measure, direct[key]))
             before = cpu_seconds(server_pid)
-            via.append(measure(proxied[key]))
+            via.append(timed("proxied", measure, proxied[key]))
             cpu_used += cpu_seconds(server_pid) - before
         rows.append(Row(name, statistics.median(plain), statistics.median(via), "MB/s",
                         statistics.median(v / d for d, v in zip(plain, via, strict=True))))
     forwarded_gb = 2 * args.repeat * (bulk - bulk % 262144) / 1e9
     rows.append(Row("proxy CPU per GB forwarded (bulk runs)", 0.0, cpu_used / forwarded_gb, "s/GB"))
+    rows.append(Row("client process CPU per GB (bulk runs)", ends["direct"][0] / forwarded_gb,
+                    ends["proxied"][0] / forwarded_gb, "s/GB"))
+    rows.append(Row("upstream process CPU per GB (bulk runs)", ends["direct"][1] / forwarded_gb,
+                    ends["proxied"][1] / forwarded_gb, "s/GB"))
     direct_rtt: list[list[float]] = []
     proxied_rtt: list[list[float]] = []
     rtt_cpu = 0.0

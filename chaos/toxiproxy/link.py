@@ -272,7 +272,7 @@ class Link:
             return
         try:
             pump = splice.Pump(asyncio.get_running_loop(), self.src.splice_fd(), self.dst.splice_fd(),
-                               moved=self._pumped, ended=self._pump_ended, failed=self._pump_failed)
+                               ended=self._pump_ended, failed=self._pump_failed)
         except OSError as exc:  # e.g. out of descriptors: stay on the plain path
             log.debug("proxy %s: no splice: %s", self.connection.proxy.name, exc)
             return
@@ -287,18 +287,20 @@ class Link:
         if self.dst.transport is not None:
             self.dst.transport.set_write_buffer_limits(high=WRITE_HIGH_BYTES)
 
-    def _pumped(self, received: int, sent: int) -> None:
-        self.received += received
-        self.sent += sent
+    def _count_pumped(self, pump: splice.Pump) -> None:
+        """Add a finished pump's byte counters to the link's (it keeps its own while it runs)."""
+        self.received += pump.received
+        self.sent += pump.sent
 
     def _stop_pump(self, *, deliver: bool = True) -> None:
         """Back to the plain path: bytes still in the pipe go first, then the source reads again."""
         pump = self.pump
         assert pump is not None
         self.pump = None
-        log.debug("proxy %s %s: pump ends: %d bytes received, %d splices, %d wake-ups",
-                  self.connection.proxy.name, self.stream, self.received, pump.reads, pump.wakeups)
         left = pump.stop()
+        self._count_pumped(pump)
+        log.debug("proxy %s %s: pump ends: %d bytes received, %d reads, %d wake-ups",
+                  self.connection.proxy.name, self.stream, self.received, pump.reads, pump.wakeups)
         if left:
             log.debug("proxy %s %s: %d bytes left the pipe (%s)", self.connection.proxy.name,
                       self.stream, len(left), "delivered" if deliver else "dropped")
@@ -371,11 +373,11 @@ class Link:
 
     def cancel(self) -> None:
         if self.pump is not None:
-            log.debug("proxy %s %s: pump ends: %d bytes received, %d splices, %d wake-ups",
-                      self.connection.proxy.name, self.stream, self.received, self.pump.reads,
-                      self.pump.wakeups)
-            self.pump.stop()
-            self.pump = None
+            pump, self.pump = self.pump, None
+            pump.stop()
+            self._count_pumped(pump)
+            log.debug("proxy %s %s: pump ends: %d bytes received, %d reads, %d wake-ups",
+                      self.connection.proxy.name, self.stream, self.received, pump.reads, pump.wakeups)
         for stub in self.stubs:
             stub.stop()
         if self.writer_task is not None:

@@ -41,6 +41,12 @@ SMALL_READ_BYTES = 16 * 1024
 """Reads shorter than this mark a stream as request/response: its next read uses read(2) and
 write(2) instead of two splices (cheaper for a few bytes); a full read switches back."""
 
+READ_BUDGET_BYTES = 4 * 1024 * 1024
+"""Most a bulk stream moves in one readiness callback: while each read fills the pipe and the
+destination takes it all, the pump reads again at once instead of returning to the event loop
+(one wake-up per pipe costs more Python than the two splices); the budget keeps one fast
+connection from starving the others."""
+
 _FLAGS = getattr(os, "SPLICE_F_MOVE", 1) | getattr(os, "SPLICE_F_NONBLOCK", 2)
 _SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031)
 _GETPIPE_SZ = getattr(fcntl, "F_GETPIPE_SZ", 1032)
@@ -49,11 +55,13 @@ _GETPIPE_SZ = getattr(fcntl, "F_GETPIPE_SZ", 1032)
 class Pump:
     """Moves bytes from ``src_fd`` to ``dst_fd`` through a pipe, on readiness callbacks.
 
-    Callbacks into the link: ``moved(received, sent)`` after each transfer (byte
-    counters), ``ended(error)`` once, when the source reached EOF (``error`` None) or a
-    read failed, after every byte already read has been written; ``failed(error)`` once,
-    when writing to the destination failed (bytes still in the pipe cannot be delivered).
-    The pump is inactive after either; the owner then calls :meth:`stop`.
+    Byte counters ``received``/``sent`` are plain attributes the owner reads when it needs
+    them (no callback per transfer: on 64-byte round trips the Python work per wake-up is
+    what a proxy hop adds to the latency). Callbacks into the owner: ``ended(error)`` once,
+    when the source reached EOF (``error`` None) or a read failed, after every byte already
+    read has been written; ``failed(error)`` once, when writing to the destination failed
+    (bytes still in the pipe cannot be delivered). The pump is inactive after either; the
+    owner then calls :meth:`stop`.
     """
 
     def __init__(
@@ -62,14 +70,12 @@ class Pump:
         src_fd: int,
         dst_fd: int,
         *,
-        moved: Callable[[int, int], None],
         ended: Callable[[OSError | None], None],
         failed: Callable[[OSError], None],
     ) -> None:
         self._loop = loop
         self._src = src_fd
         self._dst = dst_fd
-        self._moved = moved
         self._ended = ended
         self._failed = failed
         self._read_end, self._write_end = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
@@ -77,8 +83,12 @@ class Pump:
         self._grown = self.capacity >= PIPE_BYTES
         self.pending = 0
         """Bytes read from the source and not yet written to the destination."""
+        self.received = 0
+        """Bytes read from the source so far."""
+        self.sent = 0
+        """Bytes written to the destination so far."""
         self.reads = 0
-        """Successful splices from the source (bytes per read = efficiency of a pump)."""
+        """Successful reads from the source (bytes per read = efficiency of a pump)."""
         self.source_done = False
         self._source_error: OSError | None = None
         self._reading = False
@@ -97,25 +107,39 @@ class Pump:
         self.wakeups += 1
         if self._small and not self.pending:
             self._copy_small()
-            return
-        try:
-            count = os.splice(self._src, self._write_end, self.capacity - self.pending, flags=_FLAGS)
-        except BlockingIOError:
-            return
-        except OSError as exc:
-            self._source_finished(exc)
-            return
-        if count == 0:
-            self._source_finished(None)
-            return
-        if self.pending + count == self.capacity and not self._grown:
-            self._grow()
-        self.pending += count
-        self.reads += 1
-        self._small = count < SMALL_READ_BYTES
-        self._moved(count, 0)
-        if not self._writing:  # else the destination is full: wait for it, keep filling the pipe
+        else:
+            self._splice_in()
+
+    def _splice_in(self) -> None:
+        """Splice into the pipe and on to the destination, again while both sides keep up."""
+        budget = READ_BUDGET_BYTES
+        while True:
+            room = self.capacity - self.pending
+            try:
+                count = os.splice(self._src, self._write_end, room, flags=_FLAGS)
+            except BlockingIOError:
+                break
+            except OSError as exc:
+                self._source_finished(exc)
+                return
+            if count == 0:
+                self._source_finished(None)
+                return
+            self.received += count
+            self.reads += 1
+            self._small = count < SMALL_READ_BYTES
+            if count == room and not self._grown:
+                self._grow()
+            self.pending += count
+            if self._writing:  # the destination is full: wait for it, keep filling the pipe
+                break
             self._flush()
+            if self._stopped:  # writing failed: the owner has been told
+                return
+            budget -= count
+            # a short read means the source is drained; a blocked flush waits for writable
+            if self._blocked or count < room or budget <= 0:
+                break
         self._update()
 
     def _copy_small(self) -> None:
@@ -123,6 +147,8 @@ class Pump:
 
         Only used with an empty pipe, so nothing can be overtaken; what the destination
         does not take at once goes into the pipe, behind nothing, and is spliced from there.
+        With everything written the registrations stay as they are (reading, not writing),
+        so the common case returns without touching the event loop.
         """
         try:
             data = os.read(self._src, SMALL_READ_BYTES)
@@ -131,27 +157,27 @@ class Pump:
         except OSError as exc:
             self._source_finished(exc)
             return
-        if not data:
+        size = len(data)
+        if not size:
             self._source_finished(None)
             return
+        self.received += size
         self.reads += 1
-        self._small = len(data) < SMALL_READ_BYTES
-        self._moved(len(data), 0)
         try:
             sent = os.write(self._dst, data)
         except BlockingIOError:
             sent = 0
         except OSError as exc:
-            self._stopped = True
-            self._update()
-            self._failed(exc)
+            self._fail(exc)
             return
-        self._report(sent)
-        if sent < len(data):  # destination full: the rest waits in the (empty) pipe
+        self.sent += sent
+        if size >= SMALL_READ_BYTES:
+            self._small = False
+        if sent < size:  # destination full: the rest waits in the (empty) pipe
             self.pending = os.write(self._write_end, data[sent:])
-            assert self.pending == len(data) - sent  # SMALL_READ_BYTES <= pipe capacity
+            assert self.pending == size - sent  # SMALL_READ_BYTES <= pipe capacity
             self._blocked = True
-        self._update()
+            self._update()
 
     def _on_writable(self) -> None:
         self.wakeups += 1
@@ -161,7 +187,6 @@ class Pump:
     # -- internals ----------------------------------------------------------
     def _flush(self) -> None:
         """Write from the pipe until it is empty or the destination is full."""
-        sent = 0
         self._blocked = False
         while self.pending:
             try:
@@ -170,14 +195,10 @@ class Pump:
                 self._blocked = True
                 break
             except OSError as exc:
-                self._report(sent)
-                self._stopped = True
-                self._update()
-                self._failed(exc)
+                self._fail(exc)
                 return
             self.pending -= count
-            sent += count
-        self._report(sent)
+            self.sent += count
 
     def _update(self) -> None:
         """Register exactly the readiness this state needs; report the end of the source."""
@@ -201,9 +222,11 @@ class Pump:
         except OSError:
             pass  # over the per-user pipe quota: keep the default size
 
-    def _report(self, sent: int) -> None:
-        if sent:
-            self._moved(0, sent)
+    def _fail(self, error: OSError) -> None:
+        """Writing failed: stop for good and tell the owner (the pipe's bytes are lost)."""
+        self._stopped = True
+        self._update()
+        self._failed(error)
 
     def _source_finished(self, error: OSError | None) -> None:
         self.source_done = True
