@@ -4,7 +4,8 @@ A generated `product_id` is a random integer up to 2**53, so nearly every genera
 404 "unknown product" and the stateful phase never gets an order to read back — nor the
 object-level authorization check an order of alice's to replay as bob. Mapping each
 generated id onto the catalog (id modulo its size) keeps the generator's choice but makes it
-name a real product. Loaded with `SCHEMATHESIS_HOOKS=chaos.fuzz.hooks_catalog`.
+name a real product. Loaded with `SCHEMATHESIS_HOOKS=chaos.fuzz.hooks_catalog` (which also
+registers hooks_integers: whole numbers spelled as integers).
 """
 
 from __future__ import annotations
@@ -13,6 +14,9 @@ import os
 from typing import Any
 
 import schemathesis
+
+# Registered first, so whole floats are integers before ids are mapped onto the catalog.
+from chaos.fuzz.hooks_integers import map_body as _integer_spelling  # noqa: F401
 
 ORDERS_PATH = "/api/v1/orders"
 #: The schema's bounds of `product_id` (svckit.types.MAX_ID): a value outside them is a

@@ -4,13 +4,12 @@ Pydantic's lax mode accepts `false` or `"5"` for an integer, which the fuzzer ri
 accepting invalid input. An integer has exactly one accepted spelling (issue 11: `/products/1.0`,
 `/products/+1` and `/products/%D9%A1` all used to name product 1):
 
-- in a JSON body, a JSON number with no fractional part, read as that integer: `1` and
-  `1.0` are the same value in the documents' dialect (OpenAPI 3.1 = JSON Schema 2020-12, where
-  `1.0` *is* an integer, and Schemathesis sends it as a valid integer); `true`, `"1"` and
-  `1.5` are refused. The value is normalised at once (stored and answered as `1`), and every
-  integer field's schema says so in its `description` (`INTEGER_RULE`). Refusing `1.0` would
-  make the platform reject what its own document declares valid; only a document dialect
-  that tells `1.0` from `1` (draft 4 / OpenAPI 3.0) could make that rule agree with it;
+- in a JSON body, a JSON integer literal: `1`, never `1.0`, `true`, `"1"` or `1.5` (422).
+  The documents' dialect (OpenAPI 3.1 = JSON Schema 2020-12) calls `1.0` an integer too and
+  cannot say otherwise, so every integer field's schema states the rule in its `description`
+  (`INTEGER_RULE`), and the harness's fuzzer spells whole numbers as integers
+  (chaos/fuzz/hooks_integers.py). One spelling per value, as for ids in paths: two spellings
+  of one request would otherwise hash and log differently (idempotency keys, audit);
 - in a path segment or query value, ASCII decimal digits without sign, leading zeros or
   fraction (`-` allowed for negative numbers, which the bounds then reject): no `+1`, `01`,
   `1.0`, ` 1` or non-ASCII digits. Anything else is a 422 (a path segment too: the resource
@@ -22,7 +21,6 @@ the schema as a pattern.
 
 from __future__ import annotations
 
-import math
 import re
 from typing import Annotated, Any
 
@@ -32,7 +30,7 @@ MAX_ID = 2**53 - 1
 """Largest id accepted: exact as a JSON number everywhere (IEEE double), fits bigint."""
 NO_NUL_PATTERN = r"^[^\x00]*$"
 _INT_TEXT = re.compile(r"^(0|-?[1-9][0-9]*)$")
-INTEGER_RULE = "A JSON integer; 1.0 is the same integer as 1 (JSON Schema 2020-12), stored as 1."
+INTEGER_RULE = "A JSON integer literal without fraction or exponent: 1, not 1.0 (refused)."
 INTEGER_TEXT_RULE = "Decimal ASCII digits, no sign, leading zero or fraction (7, not +7, 07, 7.0)."
 
 
@@ -41,9 +39,7 @@ def _json_integer(value: Any) -> Any:
         raise ValueError("must be an integer, not a boolean")
     if isinstance(value, int):
         return value
-    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
-        return int(value)
-    raise ValueError("must be an integer (no fraction, not a string)")
+    raise ValueError("must be an integer literal (no fraction or exponent, not a string)")
 
 
 def _text_integer(value: Any) -> Any:

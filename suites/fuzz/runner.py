@@ -72,14 +72,15 @@ def run_schemathesis(
     include_operation_ids: Sequence[str] = (),
     exclude_tags: Sequence[str] = (),
     timeout_s: float = 240.0,
-    hooks: str | None = None,
+    hooks: str = "chaos.fuzz.hooks_integers",
     extra_env: dict[str, str] | None = None,
     extra_args: Sequence[str] = (),
     config_file: Path = CONFIG_FILE,
 ) -> StRun:
     """`st run` with every check against `base_url`, reports (junit, json, vcr) in work_dir.
 
-    `hooks` names an importable hooks module (SCHEMATHESIS_HOOKS), e.g. chaos.fuzz.hooks_catalog.
+    `hooks` names an importable hooks module (SCHEMATHESIS_HOOKS), e.g. chaos.fuzz.hooks_catalog;
+    every one of chaos/fuzz registers hooks_integers (the platform's one integer spelling).
     """
     report_dir = work_dir / "reports"
     command = [
@@ -99,8 +100,7 @@ def run_schemathesis(
     command += list(extra_args)
     env = {**os.environ, "CRASHCART_FUZZ_WFC": str(wfc_file), "CRASHCART_FUZZ_USER": user,
            "NO_COLOR": "1", "COLUMNS": "120", **(extra_env or {})}
-    if hooks:
-        env["SCHEMATHESIS_HOOKS"] = hooks
+    env["SCHEMATHESIS_HOOKS"] = hooks
     started = time.monotonic()
     # cwd: Schemathesis writes crash files and caches under the working directory.
     done = subprocess.run(command, cwd=work_dir, env=env, capture_output=True, text=True,

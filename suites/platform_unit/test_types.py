@@ -10,13 +10,13 @@ BODY_INT = TypeAdapter(json_int(1, 100))
 TEXT_INT = TypeAdapter(text_int(0, 10))
 
 
-@pytest.mark.parametrize("value, expected", [(5, 5), (5.0, 5), (100, 100)],
-                         ids=["int", "float-int", "max"])
+@pytest.mark.parametrize("value, expected", [(5, 5), (1, 1), (100, 100)],
+                         ids=["int", "min", "max"])
 def test_body_integer_accepts_json_integers(value: object, expected: int) -> None:
     assert BODY_INT.validate_python(value) == expected
 
 
-@pytest.mark.parametrize("value", [True, False, "5", 5.5, 0, 101, None], ids=repr)
+@pytest.mark.parametrize("value", [True, False, "5", 5.5, 5.0, 1e1, 0, 101, None], ids=repr)
 def test_body_integer_rejects_everything_else(value: object) -> None:
     with pytest.raises(ValidationError):
         BODY_INT.validate_python(value)
@@ -38,7 +38,7 @@ def test_schema_declares_bounds() -> None:
     schema = BODY_INT.json_schema()
     assert {k: schema[k] for k in ("type", "minimum", "maximum")} == {
         "type": "integer", "minimum": 1, "maximum": 100}
-    assert "1.0 is the same integer as 1" in schema["description"]
+    assert "not 1.0 (refused)" in schema["description"]
 
 
 def test_text_rejects_nul_and_lone_surrogates() -> None:
