@@ -20,6 +20,8 @@ def merged(paths: list[Path]) -> dict[str, dict[str, Any]]:
     for path in paths:
         document = json.loads(path.read_text(encoding="utf-8"))
         for result in document["results"]:
+            if result.get("note") == "interrupted" and not result.get("caught_by"):
+                continue  # stopped by Ctrl-C: no verdict either way
             latest[result["defect"]] = {**result, "commit": document.get("commit", "?")}
     return latest
 
