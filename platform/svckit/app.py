@@ -19,6 +19,7 @@ from svckit.auth import declare_user_check_answers
 from svckit.broker import Broker
 from svckit.consumer import Consumer
 from svckit.db import open_database
+from svckit.deadline import RequestDeadlineMiddleware
 from svckit.head import HeadAsGetMiddleware
 from svckit.health import router as health_router
 from svckit.logging import configure_logging
@@ -87,6 +88,7 @@ def create_service_app(
     install_problem_handlers(app)
     app.add_middleware(JsonBodyMiddleware)
     app.add_middleware(HeadAsGetMiddleware)
+    app.add_middleware(RequestDeadlineMiddleware, seconds=settings.request_deadline_s)
     app.add_middleware(ObservabilityMiddleware)
     for router in routers:
         app.include_router(router)

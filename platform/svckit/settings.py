@@ -46,6 +46,9 @@ class ServiceSettings(BaseSettings):
     http_budget_s: float = Field(default=5.0, gt=0, le=60)
     """Bound on one dependency call, retries and backoff included: stays under the gateway's
     upstream read timeout so the caller answers 504 itself instead of the gateway timing out."""
+    request_deadline_s: float = Field(default=6.0, gt=0, le=120)
+    """Bound on a whole request (svckit/deadline.py): past it a 503, below the gateway's
+    upstream read timeout (10 s) with room for the cancelled handler's cleanup."""
     breaker_failure_threshold: int = Field(default=5, ge=1, le=1000)
     breaker_reset_timeout_s: float = Field(default=5.0, gt=0, le=600)
 

@@ -13,12 +13,14 @@ service x latency, reset_peer, down) is the `campaign` marker's.
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import allure
+import httpx
 import pytest
 
 from chaos.faults import proxy_down, toxic
@@ -26,6 +28,8 @@ from chaos.fuzz.campaign import catalog_ids
 from suites.fuzz.identities import Credentials, write_wfc_file
 from suites.fuzz.runner import run_schemathesis
 from suites.fuzz.steady import wait_for_steady_state
+from suites.helpers import factories
+from suites.helpers.problems import assert_problem
 
 pytestmark = [pytest.mark.fuzz, pytest.mark.platform, pytest.mark.slow]
 
@@ -112,3 +116,30 @@ def test_every_answer_under_a_fault_is_in_contract_or_a_declared_503_504(
 def test_fault_matrix(running_platform: Any, fuzz_identities: dict[str, Credentials],
                       tmp_path: Path, fault: EdgeFault, mesh: Any) -> None:
     fuzz_under(fault, running_platform, fuzz_identities, tmp_path)
+
+
+@pytest.mark.parametrize("route", ["direct", "gateway"])
+def test_a_request_slowed_past_its_deadline_is_a_503_before_the_gateway_gives_up(
+        running_platform: Any, mesh: Any, route: str) -> None:
+    """Regression (fault-fuzz campaign, order_to_db latency): with 1.5 s on every database
+    round trip, placing an order took more than 10 s, past the gateway's read timeout. The
+    service's request deadline (svckit/deadline.py) answers a 503 problem in time instead;
+    a request within the deadline (the product read) still succeeds under the same fault."""
+    wait_for_steady_state(running_platform)
+    gateway = str(running_platform.gateway_url).rstrip("/")
+    base = gateway if route == "gateway" else str(
+        running_platform.service_urls["order"]).rstrip("/")
+    read_timeout_s = float(running_platform.topology.gateway.read_timeout_s)
+    with httpx.Client(base_url=gateway, timeout=15.0) as api:
+        account = factories.new_account(api)
+        product = int(catalog_ids(gateway).split(",")[0])
+    with (injected(running_platform.toxiproxy,
+                   running_platform.proxy_name("order", "db"), "latency"),
+          httpx.Client(base_url=base, timeout=read_timeout_s + 5) as client):
+        started = time.monotonic()
+        answer = factories.place_order(client, account, [{"product_id": product, "quantity": 1}])
+        elapsed = time.monotonic() - started
+    assert elapsed < read_timeout_s, (elapsed, answer.status_code, answer.text)
+    if answer.status_code != 202:
+        assert_problem(answer, 503)
+        assert answer.headers["Retry-After"] == "1"
