@@ -313,4 +313,9 @@ def _failures(log: Path) -> list[str]:
         lines = log.read_text(encoding="utf-8", errors="replace").splitlines()
     except OSError:
         return []
-    return [line for line in lines if line.startswith(("FAILED ", "ERROR "))][:20]
+    # Only pytest's short summary: captured log lines also start with "ERROR ".
+    marker = next((i for i, line in enumerate(lines) if "short test summary info" in line), None)
+    if marker is None:
+        return []
+    return [line for line in lines[marker + 1:]
+            if line.startswith(("FAILED ", "ERROR "))][:20]
