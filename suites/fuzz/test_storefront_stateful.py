@@ -1,7 +1,8 @@
 """Stateful checkout across the services: Schemathesis walks register → log in → order →
 read → payments (links across the documents, suites/fuzz/storefront.py) through the gateway,
-authenticated as alice with bob as her peer (WFC identities, tokens fetched at run time), so
-`object_level_authorization` replays each of alice's reads — orders and payments — as bob.
+once as alice with bob as her peer and once as the admin (WFC identities, tokens fetched at
+run time), so `object_level_authorization` replays each of alice's reads — orders and
+payments — as bob. Which links were followed is read back from the run's own exchanges.
 Order lines are mapped onto the real catalog (hooks_catalog) so orders do get created.
 """
 
@@ -25,7 +26,10 @@ from suites.fuzz.storefront import write_storefront_document
 
 pytestmark = [pytest.mark.fuzz, pytest.mark.platform, pytest.mark.slow]
 
-MAX_EXAMPLES = 80
+#: Stateful examples per identity: alice walks the checkout with bob as her peer (object-level
+#: authorization); the admin walks it too (catalog writes included) on a smaller budget, so
+#: both fit the default tier's fuzzing time (docs/fuzz.md).
+MAX_EXAMPLES = {"alice": 80, "admin": 40}
 
 
 def catalog_ids(gateway_url: str) -> str:
@@ -41,14 +45,27 @@ class Walk:
     orders_placed: dict[int, set[int]] = field(default_factory=dict)  # order id -> product ids
     payments_read_for: set[int] = field(default_factory=set)
     products_read: set[int] = field(default_factory=set)
+    #: email -> password of each account the run registered (201), in the run's own requests.
+    registered: dict[str, str] = field(default_factory=dict)
+    #: (email, status) of each later login with exactly those credentials: a generated email
+    #: and password are random, so only the register -> log in link makes a login name them.
+    logins_after_register: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def cross_service_steps(self) -> list[str]:
-        steps = [f"order {o} -> its payments" for o in self.orders_placed
-                 if o in self.payments_read_for]
+        steps = [f"register {e} -> log in ({status})" for e, status in self.logins_after_register]
+        steps += [f"order {o} -> its payments" for o in self.orders_placed
+                  if o in self.payments_read_for]
         steps += [f"order {o} -> product {p}" for o, products in self.orders_placed.items()
                   for p in products & self.products_read]
         return steps
+
+
+def _json_body(message: dict[str, Any]) -> Any:
+    try:
+        return json.loads((message.get("body") or {}).get("string", ""))
+    except ValueError:
+        return None
 
 
 def read_walk(cassette: Path) -> Walk:
@@ -58,7 +75,15 @@ def read_walk(cassette: Path) -> Walk:
         request, response = exchange["request"], exchange.get("response") or {}
         status = str((response.get("status") or {}).get("code"))
         url = urlsplit(request["uri"])
-        if request["method"] == "POST" and url.path == "/api/v1/orders" and status == "202":
+        body = _json_body(request) if request["method"] == "POST" else None
+        credentials = ((body.get("email"), body.get("password"))
+                       if isinstance(body, dict) else (None, None))
+        if url.path == "/api/v1/users" and status == "201" and isinstance(credentials[0], str):
+            walk.registered[credentials[0]] = str(credentials[1])
+        elif (url.path == "/api/v1/users/login" and credentials[0] in walk.registered
+              and walk.registered[credentials[0]] == credentials[1]):
+            walk.logins_after_register.append((str(credentials[0]), status))
+        elif request["method"] == "POST" and url.path == "/api/v1/orders" and status == "202":
             order = json.loads(response["body"]["string"])
             walk.orders_placed[int(order["id"])] = {int(i["product_id"]) for i in order["items"]}
         elif request["method"] == "GET" and url.path == "/api/v1/payments":
@@ -70,7 +95,7 @@ def read_walk(cassette: Path) -> Walk:
     return walk
 
 
-@pytest.mark.parametrize("user", ["alice", pytest.param("admin", marks=pytest.mark.campaign)])
+@pytest.mark.parametrize("user", sorted(MAX_EXAMPLES))
 def test_the_checkout_walks_across_services_statefully(
         steady_platform: Any, fuzz_identities: dict[str, Credentials], tmp_path: Path,
         user: str) -> None:
@@ -79,7 +104,7 @@ def test_the_checkout_walks_across_services_statefully(
     wfc = write_wfc_file(tmp_path / "auth.wfc.json", fuzz_identities, gateway)
     run = run_schemathesis(
         schema_url=str(document), base_url=gateway, wfc_file=wfc, user=user,
-        max_examples=MAX_EXAMPLES, work_dir=tmp_path, hooks="chaos.fuzz.hooks_catalog",
+        max_examples=MAX_EXAMPLES[user], work_dir=tmp_path, hooks="chaos.fuzz.hooks_catalog",
         extra_env={"CRASHCART_FUZZ_PRODUCT_IDS": catalog_ids(gateway)},
         extra_args=["--phases", "stateful"],
         config_file=Path(__file__).with_name("schemathesis-storefront.toml"))
@@ -93,5 +118,9 @@ def test_the_checkout_walks_across_services_statefully(
     walk = read_walk(run.report_file("cassette.yaml"))
     assert walk.orders_placed, "the stateful phase placed no order"
     assert walk.cross_service_steps, f"no link across services was followed: {walk}"
+    # register -> log in: some login used the credentials just registered, and they worked.
+    assert walk.registered, "the stateful phase registered no account"
+    assert walk.logins_after_register, f"the register -> log in link was not followed: {walk}"
+    assert ("200" in {status for _, status in walk.logins_after_register}), walk
     allure.attach("\n".join(walk.cross_service_steps), name="cross-service steps",
                   attachment_type=allure.attachment_type.TEXT)
