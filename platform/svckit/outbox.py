@@ -9,13 +9,16 @@ waits while the broker is unreachable, so accepted work is never lost.
 A pass reads a batch, gives its connection back, publishes and waits for the confirms with
 no connection, transaction or row lock held, then marks the confirmed rows in a short
 statement of its own. The wake-up flag is cleared before a pass, so a NOTIFY that arrives
-during the pass starts the next one at once. One relay runs per service process; a second
+during the pass starts the next one at once. The NOTIFY carries the event id: a row the
+relay has already read (woken first by `wake()` right after the commit, the usual case in
+one process) does not start another, empty, pass; any other NOTIFY does. One relay runs per service process; a second
 process would at worst publish a row twice, which the consumers' inbox absorbs.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import logging
 import time
@@ -36,6 +39,8 @@ from svckit.settings import ServiceSettings
 log = logging.getLogger("svckit.outbox")
 NOTIFY_CHANNEL = "svckit_outbox"
 BATCH = 100
+SEEN = 4 * BATCH
+"""Event ids of the last rows read, kept to recognise their NOTIFYs (a bounded memory)."""
 
 
 async def add_event(conn: asyncpg.Connection, event_type: str, payload: dict[str, Any]
@@ -46,7 +51,7 @@ async def add_event(conn: asyncpg.Connection, event_type: str, payload: dict[str
     # One round trip: the NOTIFY rides on the INSERT (delivered at commit, as before).
     await conn.execute(
         "WITH added AS (INSERT INTO outbox (event_id, event_type, payload, headers)"
-        " VALUES ($1, $2, $3, $4) RETURNING 1) SELECT pg_notify($5, '') FROM added",
+        " VALUES ($1, $2, $3, $4) RETURNING 1) SELECT pg_notify($5, $1::text) FROM added",
         event_id, event_type, payload, headers, NOTIFY_CHANNEL,
     )
     return event_id
@@ -75,9 +80,21 @@ class OutboxRelay:
         self._tasks: list[asyncio.Task[None]] = []
         self._backlog_at = 0.0
         self._pruned_at = time.monotonic()
+        self._seen: collections.OrderedDict[str, None] = collections.OrderedDict()
 
     def wake(self) -> None:
         self._wake.set()
+
+    def _notified(self, payload: str) -> None:
+        """A commit somewhere added an outbox row: wake up unless a pass already read it."""
+        if payload not in self._seen:
+            self._wake.set()
+
+    def _remember(self, rows: list[asyncpg.Record]) -> None:
+        for row in rows:
+            self._seen[str(row["event_id"])] = None
+        while len(self._seen) > SEEN:
+            self._seen.popitem(last=False)
 
     def start(self) -> None:
         self._tasks = [
@@ -124,6 +141,7 @@ class OutboxRelay:
             )
         if not rows:
             return 0
+        self._remember(rows)
         # No connection or lock is held while waiting (up to 5 s) for the confirms.
         results = await asyncio.gather(
             *(self._publish_row(row) for row in rows), return_exceptions=True
@@ -169,7 +187,8 @@ class OutboxRelay:
             try:
                 conn = await asyncpg.connect(self.settings.database_url,
                                              timeout=self.settings.db_connect_timeout_s)
-                await conn.add_listener(NOTIFY_CHANNEL, lambda *_: self._wake.set())
+                await conn.add_listener(NOTIFY_CHANNEL,
+                                        lambda _c, _pid, _ch, payload: self._notified(payload))
                 while not conn.is_closed():
                     await asyncio.sleep(5)
                     await conn.execute("SELECT 1", timeout=self.settings.db_command_timeout_s)
