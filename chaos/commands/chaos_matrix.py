@@ -1,9 +1,11 @@
 """``crashcart chaos matrix | replay | shrink`` (sub-actions of ``crashcart chaos``).
 
-``matrix [--full] [--repeat N] [--seed N] [--only PATTERN ...] [--json PATH]``: the default
-tier is the covering selection (every edge, fault, phase and service once, ~4 min); exit 0
-when no cell breached an invariant, 1 otherwise, 130 when interrupted (the cells done so far
-are still written). ``replay JOURNAL``: re-run a journal's experiment with its seed and fault
+``matrix [--full] [--repeat N] [--seed N] [--only PATTERN ...] [--json PATH]
+[--extra-instance PORT_OFFSET ...] [--shard K/N]``: the default tier is the covering
+selection (every edge, fault, phase and service once, ~2-4 min); ``--extra-instance`` splits
+the cells over more platform instances (brought up and down here), ``--shard`` runs one
+share. Exit 0 when no cell breached an invariant, 1 otherwise, 2 for a usage error (on
+stderr), 130 when interrupted (the cells done so far are still written). ``replay JOURNAL``: re-run a journal's experiment with its seed and fault
 schedule; exit 0 when it completed, 1 when it deviated (it says whether that is the
 recorded outcome). ``shrink JOURNAL``: reduce a failing journal's schedule (each trial a real
 run) and write the minimal one as a replayable journal.
