@@ -97,6 +97,10 @@ def fuzz_under(fault: EdgeFault, platform: Any, identities: dict[str, Credential
                         "--max-response-time", str(read_timeout_s)])
     allure.attach(run.output, name=f"schemathesis under {fault.id}",
                   attachment_type=allure.attachment_type.TEXT)
+    # One line per cell in the captured output (`-rA` shows it), the campaign's record.
+    cases = run.report.get("test_cases", {}).get("generated", 0) if run.report else 0
+    print(f"fault-fuzz {fault.id}: {cases} cases in {run.seconds:.1f} s, "
+          f"seed {run.report.get('seed') if run.report else '?'}, exit {run.exit_code}")
     assert run.report, run.output
     assert run.report.get("complete") is True, run.output
     assert run.exit_code == 0 and not run.failures, f"under {fault.id}:\n{run.output}"

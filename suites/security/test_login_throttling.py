@@ -85,10 +85,11 @@ def test_successful_logins_are_never_throttled(
 @pytest.fixture(scope="module")
 def strict_user_service(running_platform: Any,
                         tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceCopy]:
-    """user-service (unpatched copy) with a per-client budget of 8 failures, 1 back per 2 s."""
+    """user-service (unpatched copy) with a per-client budget of 8 failures, 1 back per 5 s (the 8
+    failures must fit in those 5 s also on a loaded machine)."""
     work = tmp_path_factory.mktemp("strict-user")
     root = copy_platform(work)
-    env = {"LOGIN_CLIENT_FAILURE_BURST": "8", "LOGIN_CLIENT_FAILURES_PER_S": "0.5",
+    env = {"LOGIN_CLIENT_FAILURE_BURST": "8", "LOGIN_CLIENT_FAILURES_PER_S": "0.2",
            "LOGIN_ACCOUNT_FREE_FAILURES": "100", "PASSWORD_SCRYPT_N": "1024"}
     with run_service_copy(running_platform.topology, "user", root, Path(work), env=env) as copy:
         yield copy
@@ -103,7 +104,7 @@ def test_a_client_spraying_many_accounts_is_throttled_alone(
             assert_problem(_login(client, f"spray-{n}@example.com", "guess-123", attacker), 401)
         retry_after = _assert_throttled(
             _login(client, "sprayed@example.com", factories.DEFAULT_PASSWORD, attacker))
-        assert retry_after <= 3
+        assert retry_after <= 5
         # Another client is not affected, and neither is the account itself.
         assert _login(client, "sprayed@example.com", factories.DEFAULT_PASSWORD,
                       bystander).status_code == 200
