@@ -80,9 +80,10 @@ def test_application_problem_keeps_its_status() -> None:
 
 
 def test_405_lists_every_method_of_the_path() -> None:
+    """HEAD too: it is served wherever GET is (svckit/head.py)."""
     response = call("DELETE", "/things")
     assert_problem(response, 405)
-    assert response.headers["allow"] == "GET, POST"
+    assert response.headers["allow"] == "GET, HEAD, POST"
 
 
 def test_unhandled_error_is_a_problem_without_internals_and_keeps_request_id() -> None:

@@ -75,4 +75,4 @@ def test_a_refused_method_is_named_in_the_405(gateway_url: str, method: str) -> 
     answer = request(gateway_url, method.encode() + b" /api/v1/products HTTP/1.1\r\n" + CLOSE)
     body = assert_problem_answer(answer, 405)
     assert body["detail"] == f"{method} is not allowed here"
-    assert {m.strip() for m in answer.headers["allow"].split(",")} == {"GET", "POST"}
+    assert {m.strip() for m in answer.headers["allow"].split(",")} == {"GET", "HEAD", "POST"}
