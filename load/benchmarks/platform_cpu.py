@@ -9,25 +9,27 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Collection, Mapping
+from collections.abc import Collection
 
 import psutil
 
 from chaos.backends.local.state import STATE_FILE_NAME, default_state_dir
 
+Snapshot = dict[tuple[str, int], float]
+"""(component name, pid) -> CPU seconds so far."""
 
-def snapshot(databases: Collection[str] = ()) -> dict[str, float]:
-    """CPU seconds (user + system) so far of every component's process group, by name, and
-    of the PostgreSQL backends serving `databases` (the pools' long-lived connections);
-    empty when no local platform state is found."""
+
+def snapshot(databases: Collection[str] = ()) -> Snapshot:
+    """CPU seconds (user + system) so far of every process of every component's process
+    group, and of the PostgreSQL backends serving `databases` (the pools' connections);
+    empty when no local platform state is found. Kept per pid: a backend that exits
+    between two snapshots (an idle pool connection closed) must not count negative."""
     try:
         state = json.loads((default_state_dir() / STATE_FILE_NAME).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
     groups = {int(c["pid"]): str(c["name"]) for c in state.get("components", [])}
-    totals = dict.fromkeys(groups.values(), 0.0)
-    if databases:
-        totals["postgres backends"] = 0.0
+    totals: Snapshot = {}
     for process in psutil.process_iter(["pid"]):
         try:
             name = groups.get(os.getpgid(process.pid))
@@ -37,21 +39,30 @@ def snapshot(databases: Collection[str] = ()) -> dict[str, float]:
             if name is None:
                 continue
             times = process.cpu_times()
-            totals[name] += times.user + times.system
+            totals[(name, process.pid)] = times.user + times.system
         except (psutil.Error, OSError):
             continue
     return totals
 
 
-def table(before: Mapping[str, float], after: Mapping[str, float], checkouts: int) -> str:
+def spent(before: Snapshot, after: Snapshot) -> dict[str, float]:
+    """CPU seconds each component spent between two snapshots (a process that started in
+    between counts whole; one that exited in between is lost, never negative)."""
+    totals: dict[str, float] = {}
+    for (name, pid), seconds in after.items():
+        totals[name] = totals.get(name, 0.0) + seconds - before.get((name, pid), 0.0)
+    return totals
+
+
+def table(before: Snapshot, after: Snapshot, checkouts: int) -> str:
     """CPU ms per completed checkout of each component and of the whole platform."""
     if not after or checkouts <= 0:
         return "(no local platform state: CPU per checkout not measured)"
     rows = ["| process | CPU ms per checkout |", "|---|---:|"]
     total = 0.0
-    for name in sorted(after, key=lambda n: before.get(n, 0.0) - after[n]):
-        spent = after[name] - before.get(name, 0.0)
-        total += spent
-        rows.append(f"| {name} | {1e3 * spent / checkouts:.1f} |")
+    by_name = spent(before, after)
+    for name in sorted(by_name, key=lambda n: -by_name[n]):
+        total += by_name[name]
+        rows.append(f"| {name} | {1e3 * by_name[name] / checkouts:.1f} |")
     rows.append(f"| **platform total** | **{1e3 * total / checkouts:.1f}** |")
     return "\n".join(rows)

@@ -66,11 +66,11 @@ def main(argv: list[str] | None = None) -> None:
             list(pool.map(work, range(count)))
             time.sleep(settle)
             after = platform_cpu.snapshot(databases)
-            spent = {name: 1e3 * (after[name] - before.get(name, 0.0)) / count
-                     for name in after}
+            spent = {name: 1e3 * seconds / count
+                     for name, seconds in platform_cpu.spent(before, after).items()}
             print(f"{label}: CPU ms per request "
-                  + ", ".join(f"{name} {ms:.2f}" for name, ms in spent.items() if ms > 0)
-                  + f"; total {sum(v for v in spent.values() if v > 0):.1f}", flush=True)
+                  + ", ".join(f"{name} {ms:.2f}" for name, ms in spent.items())
+                  + f"; total {sum(spent.values()):.1f}", flush=True)
 
 
 if __name__ == "__main__":
