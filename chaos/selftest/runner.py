@@ -42,6 +42,8 @@ the session's platform; the rest starts instances on fixed port offsets (3600, 4
 EXCLUDED_LAYERS: dict[str, str] = {
     "toxiproxy": "tests the fault injector, never the platform",
     "report": "the orchestrator and the report, not the platform (full profile only)",
+    "selftest": "checks the catalogue's patches against the unpatched tree (a patched copy "
+                "would fail it for the patch, not for a harness catch)",
 }
 LAYER_TIMEOUT_S = 2400.0
 TEST_TIMEOUT_S: dict[str, int] = {"unit": 60, "fuzz": 600, "chaos": 600, "load": 600}
