@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 
 @dataclass(slots=True)
@@ -43,12 +44,18 @@ def standin(routes: dict[tuple[str, str], Reply]) -> Iterator[int]:
         def log_message(self, format: str, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    with serving(ThreadingHTTPServer(("127.0.0.1", 0), Handler)) as port:
+        yield port
+
+
+@contextmanager
+def serving(server: Any) -> Iterator[int]:
+    """Run a socketserver on a daemon thread; yield its port; always shut it down."""
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield server.server_address[1]
+        yield int(server.server_address[1])
     finally:
         server.shutdown()
         server.server_close()

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import socket
 import socketserver
-import threading
 from collections.abc import Iterator
 
 import httpx
@@ -20,7 +19,7 @@ import pytest
 
 from chaos.experiments.toxiproxy_seed import reseed
 from chaos.toxiproxy.runner import start_in_thread
-from suites.chaos.standins import standin
+from suites.chaos.standins import serving, standin
 
 PAYLOAD = b"hello"
 CONNECTIONS = 16
@@ -34,15 +33,8 @@ class _Echo(socketserver.BaseRequestHandler):
 
 @pytest.fixture
 def echo_port() -> Iterator[int]:
-    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _Echo)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield server.server_address[1]
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(socketserver.ThreadingTCPServer(("127.0.0.1", 0), _Echo)) as port:
+        yield port
 
 
 @pytest.fixture
