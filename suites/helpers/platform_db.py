@@ -103,3 +103,12 @@ def publish(topology: Topology, routing_key: str, body: bytes, message_id: str) 
     """Publish one event to the saga's exchange, as a producer outside the mesh would."""
     asyncio.run(_publish(amqp_url(topology), topology.rabbitmq.exchange, routing_key, body,
                          message_id))
+
+
+async def drop_database(server_url: str, name: str) -> None:
+    """Drop a scratch database (its connections too); a missing one is fine."""
+    conn = await asyncpg.connect(f"{server_url}/postgres")
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()

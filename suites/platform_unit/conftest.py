@@ -7,8 +7,9 @@ import os
 import uuid
 from collections.abc import Iterator
 
-import asyncpg
 import pytest
+
+from suites.helpers.platform_db import drop_database
 
 PG_SERVER = os.environ.get("CRASHCART_UNIT_PG", "postgresql://postgres@127.0.0.1:5432")
 
@@ -18,12 +19,4 @@ def scratch_database() -> Iterator[str]:
     """The DSN of a database that does not exist yet; dropped after the test."""
     name = f"crashcart_unit_{uuid.uuid4().hex[:10]}"
     yield f"{PG_SERVER}/{name}"
-
-    async def drop() -> None:
-        conn = await asyncpg.connect(f"{PG_SERVER}/postgres")
-        try:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await conn.close()
-
-    asyncio.run(drop())
+    asyncio.run(drop_database(PG_SERVER, name))

@@ -17,6 +17,8 @@ from svckit.db import ensure_database
 from svckit.migrations import migrate
 from user_service.throttle import LoginThrottle, ThrottleSettings
 
+from suites.helpers.platform_db import drop_database
+
 PG_SERVER = os.environ.get("CRASHCART_UNIT_PG", "postgresql://postgres@127.0.0.1:5432")
 SETTINGS = ThrottleSettings(account_free_failures=5, account_max_lock_s=900,
                             account_forget_s=900, client_failure_burst=10,
@@ -42,18 +44,12 @@ def database() -> Iterator[str]:
         finally:
             await pool.close()
 
-    async def drop() -> None:
-        conn = await asyncpg.connect(f"{PG_SERVER}/postgres")
-        try:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{dsn.rsplit("/", 1)[1]}" WITH (FORCE)')
-        finally:
-            await conn.close()
 
     asyncio.run(create())
     try:
         yield dsn
     finally:
-        asyncio.run(drop())
+        asyncio.run(drop_database(PG_SERVER, dsn.rsplit("/", 1)[1]))
 
 
 @pytest.fixture
