@@ -84,7 +84,9 @@ def handle_matrix(args: argparse.Namespace, topology: Topology) -> int:
         print(f"{len(cells)} cells, {sum(c.window_s for c in cells):g}s of fault windows")
         return 0
     if not cells:
-        fail("matrix", "no cell matches")
+        in_full = len(select(full_matrix(ctx.topology), args.only)) if not args.full else 0
+        fail("matrix", "no cell matches" + (f" in the covering tier; {in_full} cell(s) of the "
+                                            "full matrix do (add --full)" if in_full else ""))
         return USAGE
     sigterm_as_interrupt()
     out_dir = ctx.state_dir / "chaos" / "matrix" / time.strftime("%Y%m%dT%H%M%S")

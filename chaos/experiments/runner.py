@@ -248,6 +248,9 @@ def _verdicts(experiment: Experiment, checks: CheckContext, sampler: ReadinessSa
         [n for n in names if n != "recovery"]
     for name in ordered:
         if name == "readiness_truthful" and sampler is not None:
+            with journal.step("readiness: await recovery", "probe") as step:
+                step.detail = round(sampler.await_recovery(
+                    checks.windows, checks.topology, checks.bounds.readiness_recover_s), 3)
             checks.readiness = sampler.stop()
         with journal.step(f"invariant: {name}", "invariant") as step:
             verdict = check(name, checks)

@@ -8,6 +8,7 @@ The first test shows the same invariants hold on the untouched copy.
 from __future__ import annotations
 
 import dataclasses
+import threading
 import time
 
 import allure
@@ -264,6 +265,48 @@ def test_readiness_truthful_names_a_service_that_never_comes_back(planted: Plant
     _named(breaches, "product /health/ready not ready again within 1s of restoring "
            "product_to_db", "gateway /health did not show product ok within 1s")
     assert not any("did not report" in line for line in breaches), breaches
+
+
+def test_readiness_truthful_waits_for_a_slow_but_healthy_recovery(planted: PlantedWorld) -> None:
+    """The regression of ``user_to_broker:down``: the broker reconnect backs off ~2 s after
+    the link returns, longer than the rest of the cell; judging then, on no samples, named a
+    healthy service "not ready again". The sampler now waits (up to the bound) to see it."""
+    service_routes = {("GET", "/health/ready"): Reply(503, {"status": "not_ready", "checks": {
+        "database": "up", "broker": "down"}})}
+    gateway_routes = {("GET", "/health"): Reply(503, {"status": "degraded", "services": {
+        "user": {"status": "unavailable"}}})}
+
+    def come_back() -> None:
+        service_routes[("GET", "/health/ready")] = Reply(200, {"status": "ready", "checks": {
+            "database": "up", "broker": "up"}})
+        gateway_routes[("GET", "/health")] = Reply(200, {"status": "ok", "services": {
+            "user": {"status": "ok"}}})
+
+    with standin(service_routes) as service_port, standin(gateway_routes) as gateway_port:
+        topology = planted.topology
+        slow = dataclasses.replace(
+            topology, gateway=dataclasses.replace(topology.gateway, port=gateway_port),
+            services={"user": dataclasses.replace(topology.service("user"),
+                                                  port=service_port)})
+        sampler = ReadinessSampler(slow, interval_s=0.1).start()
+        cut_at = time.time()
+        time.sleep(0.5)
+        restored_at = time.time()
+        window = FaultWindow("proxy_down on user_to_broker", applied_at=cut_at,
+                             removed_at=restored_at, cuts=("user_to_broker",))
+        timer = threading.Timer(1.0, come_back)
+        timer.start()
+        waited = sampler.await_recovery([window], slow, recover_s=8.0)
+        samples = sampler.stop()
+        timer.cancel()
+    assert 0.9 <= waited < 4.0, waited
+    ctx = planted.context(readiness=samples, windows=[window],
+                          bounds=Bounds(readiness_detect_s=1.0, readiness_recover_s=8.0))
+    ctx.topology = slow
+    verdict = check("readiness_truthful", ctx)
+    assert verdict.ok, verdict.breaches
+    (row,) = verdict.details.values()
+    assert 0.9 <= row["service_recovered_after_s"] <= 4.0, row
 
 
 def test_recovery_names_the_backlog_that_never_drains_and_the_failing_checkout(
