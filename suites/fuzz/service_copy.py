@@ -24,10 +24,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import asyncpg
 import httpx
 
 from chaos.topology import REPO_ROOT, Topology
+from suites.helpers.platform_db import drop_database
 from suites.helpers.waiting import poll_until
 
 PLATFORM_DIR = REPO_ROOT / "platform"
@@ -66,14 +66,6 @@ def patch_source(root: Path, relative: str, old: str, new: str) -> None:
     text = path.read_text(encoding="utf-8")
     assert text.count(old) == 1, f"{relative}: snippet to patch found {text.count(old)} times"
     path.write_text(text.replace(old, new), encoding="utf-8")
-
-
-async def _drop_database(server_url: str, name: str) -> None:
-    conn = await asyncpg.connect(f"{server_url}/postgres", timeout=10)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await conn.close()
 
 
 @contextlib.contextmanager
@@ -131,7 +123,7 @@ def run_service_copy(topology: Topology, service: str, root: Path, log_dir: Path
                 os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=5)
         if owns_database:
-            asyncio.run(_drop_database(_server_url(topology), database))
+            asyncio.run(drop_database(_server_url(topology), database))
 
 
 def copy_database_name(topology: Topology, service: str) -> str:
@@ -150,4 +142,4 @@ def copy_database(topology: Topology, service: str) -> Iterator[str]:
     try:
         yield name
     finally:
-        asyncio.run(_drop_database(_server_url(topology), name))
+        asyncio.run(drop_database(_server_url(topology), name))

@@ -107,7 +107,7 @@ def publish(topology: Topology, routing_key: str, body: bytes, message_id: str) 
 
 async def drop_database(server_url: str, name: str) -> None:
     """Drop a scratch database (its connections too); a missing one is fine."""
-    conn = await asyncpg.connect(f"{server_url}/postgres")
+    conn = await asyncpg.connect(f"{server_url}/postgres", timeout=10)
     try:
         await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
