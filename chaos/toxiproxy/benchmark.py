@@ -31,7 +31,7 @@ import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .runner import start_subprocess
+from .runner import start_binary, start_subprocess
 from .splice import ENV_DISABLE
 
 MB = 1_000_000
@@ -172,7 +172,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--server-arg", action="append", default=[], help="extra flag for the server")
     parser.add_argument("--no-splice", action="store_true",
                         help=f"run the server with {ENV_DISABLE}=1 (plain asyncio path, for A/B runs)")
+    parser.add_argument("--server-binary", metavar="PATH", default=None,
+                        help="measure this Toxiproxy-compatible binary (e.g. a real "
+                             "toxiproxy-server) instead of the embedded server")
     args = parser.parse_args(argv)
+    if args.server_binary and not os.access(args.server_binary, os.X_OK):
+        parser.error(f"--server-binary {args.server_binary}: not an executable file")
+    if args.server_binary and args.no_splice:
+        parser.error("--no-splice is a switch of the embedded server; not with --server-binary")
     bulk = args.bulk_mb * MB
     if args.upstream:
         asyncio.run(_upstream(bulk))
@@ -185,7 +192,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         assert upstream.stdout is not None
         echo_port, source_port, sink_port = json.loads(upstream.stdout.readline())
-        with start_subprocess(port=0, extra_args=args.server_arg) as server:
+        server_started = start_binary(args.server_binary, extra_args=args.server_arg) \
+            if args.server_binary else start_subprocess(port=0, extra_args=args.server_arg)
+        with server_started as server:
             proxied = {}
             for name, port in (("echo", echo_port), ("source", source_port), ("sink", sink_port)):
                 body = json.dumps({"name": name, "listen": "127.0.0.1:0", "upstream": f"127.0.0.1:{port}"})
@@ -276,7 +285,9 @@ def print_report(rows: list[Row], args: argparse.Namespace) -> None:
     print(f"machine: {platform.machine()} {os.cpu_count()} CPUs, {platform.system()} {platform.release()}, "
           f"Python {platform.python_version()}; medians of {args.repeat} runs; bulk {args.bulk_mb} MB; "
           f"server flags: {' '.join(args.server_arg) or '(none)'}; "
-          f"data path: {'plain asyncio' if args.no_splice else 'splice(2) when available'}")
+          + (f"server: {args.server_binary}" if args.server_binary else
+             f"server: embedded; data path: "
+             f"{'plain asyncio' if args.no_splice else 'splice(2) when available'}"))
     print(f"{'measurement':45} {'direct':>10} {'via proxy':>10} {'ratio/diff':>12}  unit")
     for row in rows:
         if row.unit == "ms":

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -126,6 +127,29 @@ def start_subprocess(
         stopper()
         raise
     return RunningServer(url=url, pid=process.pid, _stopper=stopper)
+
+
+def start_binary(executable: str, host: str = "127.0.0.1", port: int | None = None, *,
+                 extra_args: list[str] | None = None) -> RunningServer:
+    """Run another Toxiproxy-compatible server binary (e.g. the real ``toxiproxy-server``)
+    with the same flags, in its own process group; returns once ``/version`` answers.
+
+    Such a server prints no ready line, so a free port is picked here when ``port`` is None
+    (a small race with other processes taking it, acceptable for tools and benchmarks)."""
+    if port is None:
+        with socket.socket() as probe:
+            probe.bind((host, 0))
+            port = int(probe.getsockname()[1])
+    command = [executable, "-host", host, "-port", str(port), *(extra_args or [])]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               start_new_session=True)
+    url = f"http://{host}:{port}"
+    try:
+        _wait_for_version(url, process)
+    except BaseException:
+        _terminate(process)
+        raise
+    return RunningServer(url=url, pid=process.pid, _stopper=lambda: _terminate(process))
 
 
 def _read_ready_line(process: subprocess.Popen[bytes]) -> str:
