@@ -10,6 +10,8 @@ from __future__ import annotations
 import dataclasses
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import allure
 import httpx
@@ -27,6 +29,7 @@ from chaos.invariants import (
     check,
 )
 from chaos.invariants.sources import UNROUTABLE_QUEUE
+from chaos.topology import Topology
 from suites.chaos.planted import PlantedWorld
 from suites.chaos.standins import Reply, standin
 
@@ -212,18 +215,27 @@ def test_api_fails_well_names_a_500_an_undeclared_503_and_a_hang(planted: Plante
     assert len(breaches) == 3, breaches
 
 
+@contextmanager
+def _readiness_standins(planted: PlantedWorld, service: str,
+                        service_routes: dict[tuple[str, str], Reply],
+                        gateway_routes: dict[tuple[str, str], Reply]) -> Iterator[Topology]:
+    """The planted topology with one service and the gateway served by stand-ins (their
+    routes read per request, so a test can change an answer mid-run)."""
+    with standin(service_routes) as service_port, standin(gateway_routes) as gateway_port:
+        topology = planted.topology
+        yield dataclasses.replace(
+            topology, gateway=dataclasses.replace(topology.gateway, port=gateway_port),
+            services={service: dataclasses.replace(topology.service(service),
+                                                   port=service_port)})
+
+
 def test_readiness_truthful_names_a_service_that_claims_ready_with_its_database_cut(
         planted: PlantedWorld) -> None:
     liar = {("GET", "/health/ready"): Reply(200, {"status": "ready", "checks": {
         "database": "up", "broker": "up"}})}
     gateway = {("GET", "/health"): Reply(200, {"status": "ok", "services": {
         "product": {"status": "ok"}}})}
-    with standin(liar) as service_port, standin(gateway) as gateway_port:
-        topology = planted.topology
-        lying = dataclasses.replace(
-            topology, gateway=dataclasses.replace(topology.gateway, port=gateway_port),
-            services={"product": dataclasses.replace(topology.service("product"),
-                                                     port=service_port)})
+    with _readiness_standins(planted, "product", liar, gateway) as lying:
         sampler = ReadinessSampler(lying, interval_s=0.1).start()
         cut_at = time.time()
         time.sleep(1.5)
@@ -244,12 +256,7 @@ def test_readiness_truthful_names_a_service_that_never_comes_back(planted: Plant
         "database": "down", "broker": "up"}})}
     gateway = {("GET", "/health"): Reply(503, {"status": "degraded", "services": {
         "product": {"status": "unavailable"}}})}
-    with standin(down) as service_port, standin(gateway) as gateway_port:
-        topology = planted.topology
-        stuck = dataclasses.replace(
-            topology, gateway=dataclasses.replace(topology.gateway, port=gateway_port),
-            services={"product": dataclasses.replace(topology.service("product"),
-                                                     port=service_port)})
+    with _readiness_standins(planted, "product", down, gateway) as stuck:
         sampler = ReadinessSampler(stuck, interval_s=0.1).start()
         cut_at = time.time()
         time.sleep(1.2)
@@ -282,12 +289,7 @@ def test_readiness_truthful_waits_for_a_slow_but_healthy_recovery(planted: Plant
         gateway_routes[("GET", "/health")] = Reply(200, {"status": "ok", "services": {
             "user": {"status": "ok"}}})
 
-    with standin(service_routes) as service_port, standin(gateway_routes) as gateway_port:
-        topology = planted.topology
-        slow = dataclasses.replace(
-            topology, gateway=dataclasses.replace(topology.gateway, port=gateway_port),
-            services={"user": dataclasses.replace(topology.service("user"),
-                                                  port=service_port)})
+    with _readiness_standins(planted, "user", service_routes, gateway_routes) as slow:
         sampler = ReadinessSampler(slow, interval_s=0.1).start()
         cut_at = time.time()
         time.sleep(0.5)
