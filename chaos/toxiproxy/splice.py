@@ -30,8 +30,9 @@ AVAILABLE = sys.platform.startswith("linux") and hasattr(os, "splice") and not o
 """splice(2) is usable here (Linux, Python ≥ 3.10) and not disabled by the environment."""
 
 PIPE_BYTES = 256 * 1024
-"""Pipe capacity a bulk stream grows to (1 MiB, the default ``/proc/sys/fs/pipe-max-size``,
-measured no better on the benchmark; smaller pipes use less of the per-user quota).
+"""Pipe capacity a bulk stream grows to: 256 KiB (1 MiB, the default
+``/proc/sys/fs/pipe-max-size``, measured no better on the benchmark, and smaller pipes use
+less of the per-user quota).
 
 A pipe starts at the kernel default (64 KiB) and grows once a read fills it, so idle and
 request/response connections do not count 256 KiB each against the per-user pipe quota
