@@ -30,6 +30,8 @@ pytestmark = [pytest.mark.fuzz, pytest.mark.platform, pytest.mark.slow]
 #: authorization); the admin walks it too (catalog writes included) on a smaller budget, so
 #: both fit the default tier's fuzzing time (docs/fuzz.md).
 MAX_EXAMPLES = {"alice": 80, "admin": 40}
+#: Stateful examples of the register -> log in run (two operations only).
+REGISTER_LOGIN_EXAMPLES = 30
 
 
 def catalog_ids(gateway_url: str) -> str:
@@ -118,9 +120,34 @@ def test_the_checkout_walks_across_services_statefully(
     walk = read_walk(run.report_file("cassette.yaml"))
     assert walk.orders_placed, "the stateful phase placed no order"
     assert walk.cross_service_steps, f"no link across services was followed: {walk}"
-    # register -> log in: some login used the credentials just registered, and they worked.
-    assert walk.registered, "the stateful phase registered no account"
-    assert walk.logins_after_register, f"the register -> log in link was not followed: {walk}"
-    assert ("200" in {status for _, status in walk.logins_after_register}), walk
     allure.attach("\n".join(walk.cross_service_steps), name="cross-service steps",
                   attachment_type=allure.attachment_type.TEXT)
+
+
+def test_a_login_follows_a_registration_with_its_credentials(
+        steady_platform: Any, fuzz_identities: dict[str, Credentials], tmp_path: Path) -> None:
+    """The register -> log in link on its own: a stateful run of just those two operations.
+
+    In the whole storefront walk, register is one operation of many and its link one rule of
+    many, so a run of 80 examples followed it in most runs but not all (1 of 2 default runs on
+    2026-12-02 registered one account and never logged in with it): the walk's platform state
+    (ids) differs between runs, so its fixed seed does not fix the path. Here every step is a
+    register or a login, so the link is exercised in every run."""
+    gateway = str(steady_platform.gateway_url).rstrip("/")
+    document = write_storefront_document(steady_platform.service_urls, tmp_path / "storefront.json")
+    wfc = write_wfc_file(tmp_path / "auth.wfc.json", fuzz_identities, gateway)
+    run = run_schemathesis(
+        schema_url=str(document), base_url=gateway, wfc_file=wfc, user="alice",
+        max_examples=REGISTER_LOGIN_EXAMPLES, work_dir=tmp_path,
+        include_operation_ids=("registerUser", "login"), extra_args=["--phases", "stateful"],
+        config_file=Path(__file__).with_name("schemathesis-storefront.toml"))
+    allure.attach(run.output, name="schemathesis output",
+                  attachment_type=allure.attachment_type.TEXT)
+    assert run.exit_code == 0 and not run.failures, run.output
+    assert run.phase_status("stateful") == "success", run.output
+    walk = read_walk(run.report_file("cassette.yaml"))
+    assert walk.registered, f"the stateful phase registered no account: {run.output}"
+    # some login named exactly the credentials just registered (random values: only the link
+    # makes a login name them), and they worked
+    assert walk.logins_after_register, f"the register -> log in link was not followed: {walk}"
+    assert "200" in {status for _, status in walk.logins_after_register}, walk
