@@ -93,11 +93,22 @@ def cut_checks(windows: list[FaultWindow], topology: Topology
     return found
 
 
+def _service_ready_at(samples: list[ReadinessSample], service: str,
+                     since: float) -> float | None:
+    """When the service first answered ready at or after ``since``."""
+    return next((s.at for s in samples if s.target == service and s.at >= since
+                 and s.status == 200), None)
+
+
+def _gateway_ok_at(samples: list[ReadinessSample], service: str, since: float) -> float | None:
+    """When the gateway's /health first showed the service ok at or after ``since``."""
+    return next((s.at for s in samples if s.target == "gateway" and s.at >= since
+                 and _gateway_state(s, service) == "ok"), None)
+
+
 def _recovered(samples: list[ReadinessSample], service: str, since: float) -> bool:
-    own = any(s.target == service and s.at >= since and s.status == 200 for s in samples)
-    gate = any(s.target == "gateway" and s.at >= since
-               and _gateway_state(s, service) == "ok" for s in samples)
-    return own and gate
+    return _service_ready_at(samples, service, since) is not None and \
+        _gateway_ok_at(samples, service, since) is not None
 
 
 def _service_says_down(sample: ReadinessSample, check: str) -> bool:
@@ -145,14 +156,12 @@ class ReadinessTruthful:
                                     f"{detect:.0f}s after cutting {proxy}")
             if window.removed_at is None:
                 continue
-            back = next((s.at for s in own if s.at >= window.removed_at
-                         and s.status == 200), None)
+            back = _service_ready_at(own, service, window.removed_at)
             row["service_recovered_after_s"] = _after(back, window.removed_at)
             if back is None or back - window.removed_at > recover:
                 breaches.append(f"{service} /health/ready not ready again within "
                                 f"{recover:.0f}s of restoring {proxy}")
-            gback = next((s.at for s in gate if s.at >= window.removed_at
-                          and _gateway_state(s, service) == "ok"), None)
+            gback = _gateway_ok_at(gate, service, window.removed_at)
             row["gateway_recovered_after_s"] = _after(gback, window.removed_at)
             if gback is None or gback - window.removed_at > recover:
                 breaches.append(f"gateway /health did not show {service} ok within "

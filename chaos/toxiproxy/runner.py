@@ -22,6 +22,7 @@ from typing import IO, Any
 from urllib.parse import urlsplit
 
 from .cli import READY_PREFIX
+from .select import ServerChoice
 from .server import ServerOptions, StartupError, run
 
 _START_TIMEOUT_SECONDS = 20.0
@@ -140,7 +141,9 @@ def start_binary(executable: str, host: str = "127.0.0.1", port: int | None = No
         with socket.socket() as probe:
             probe.bind((host, 0))
             port = int(probe.getsockname()[1])
-    command = [executable, "-host", host, "-port", str(port), *(extra_args or [])]
+    command = ServerChoice(kind="binary", url="", executable=executable).command(
+        host, port, *(extra_args or []))
+    assert command is not None
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                start_new_session=True)
     url = f"http://{host}:{port}"
