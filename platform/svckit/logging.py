@@ -61,7 +61,7 @@ def configure_logging(service: str, level: str = "INFO") -> None:
     access.handlers[:] = []
     access.propagate = False
     access.disabled = True
-    for noisy in ("aio_pika", "httpx", "httpcore"):
+    for noisy in ("aio_pika", "aiohttp", "httpx", "httpcore"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     # aiormq logs every refused reconnect as an ERROR; svckit.broker reports outages itself.
     logging.getLogger("aiormq").setLevel(logging.CRITICAL)
