@@ -156,6 +156,14 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def create_proxy(server_url: str, name: str, upstream_port: int) -> int:
+    """A no-toxic proxy on an ephemeral loopback port to ``upstream_port``; its port."""
+    body = json.dumps({"name": name, "listen": "127.0.0.1:0", "upstream": f"127.0.0.1:{upstream_port}"})
+    request = urllib.request.Request(f"{server_url}/proxies", data=body.encode(), method="POST")
+    with urllib.request.urlopen(request) as response:
+        return int(json.loads(response.read())["listen"].rsplit(":", 1)[1])
+
+
 def percentile(samples: list[float], fraction: float) -> float:
     ordered = sorted(samples)
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
@@ -195,12 +203,9 @@ def main(argv: list[str] | None = None) -> int:
         server_started = start_binary(args.server_binary, extra_args=args.server_arg) \
             if args.server_binary else start_subprocess(port=0, extra_args=args.server_arg)
         with server_started as server:
-            proxied = {}
-            for name, port in (("echo", echo_port), ("source", source_port), ("sink", sink_port)):
-                body = json.dumps({"name": name, "listen": "127.0.0.1:0", "upstream": f"127.0.0.1:{port}"})
-                request = urllib.request.Request(f"{server.url}/proxies", data=body.encode(), method="POST")
-                with urllib.request.urlopen(request) as response:
-                    proxied[name] = int(json.loads(response.read())["listen"].rsplit(":", 1)[1])
+            proxied = {name: create_proxy(server.url, name, port)
+                       for name, port in (("echo", echo_port), ("source", source_port),
+                                          ("sink", sink_port))}
             assert server.pid is not None
             load_before = os.getloadavg()
             rows = run_all(args, bulk, {"echo": echo_port, "source": source_port, "sink": sink_port}, proxied,

@@ -19,12 +19,11 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from .benchmark import MB, bulk_down, bulk_up, cpu_seconds
+from .benchmark import MB, bulk_down, bulk_up, cpu_seconds, create_proxy
 from .runner import start_subprocess
 
 SOURCE = Path(__file__).with_suffix(".c")
@@ -51,14 +50,6 @@ def forwarder(binary: Path, upstream_port: int) -> Iterator[tuple[int, int]]:
     finally:
         process.terminate()
         process.wait(5)
-
-
-def embedded_proxy(server_url: str, name: str, upstream_port: int) -> int:
-    body = json.dumps({"name": name, "listen": "127.0.0.1:0",
-                       "upstream": f"127.0.0.1:{upstream_port}"}).encode()
-    request = urllib.request.Request(f"{server_url}/proxies", data=body, method="POST")
-    with urllib.request.urlopen(request) as response:
-        return int(json.loads(response.read())["listen"].rsplit(":", 1)[1])
 
 
 def measure(repeat: int, bulk: int, ports: dict[str, dict[str, int]],
@@ -116,8 +107,8 @@ def main(argv: list[str] | None = None) -> int:
             assert server.pid is not None
             ports = {HOPS[0]: {"source": source, "sink": sink},
                      HOPS[1]: {"source": c_source[0], "sink": c_sink[0]},
-                     HOPS[2]: {"source": embedded_proxy(server.url, "source", source),
-                               "sink": embedded_proxy(server.url, "sink", sink)}}
+                     HOPS[2]: {"source": create_proxy(server.url, "source", source),
+                               "sink": create_proxy(server.url, "sink", sink)}}
             pids = {HOPS[0]: {}, HOPS[1]: {"source": c_source[1], "sink": c_sink[1]},
                     HOPS[2]: {"source": server.pid, "sink": server.pid}}
             load_before = os.getloadavg()
