@@ -28,7 +28,8 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from .runner import start_binary, start_subprocess
@@ -156,6 +157,21 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+@contextmanager
+def upstream_process(bulk_mb: int) -> Iterator[tuple[int, dict[str, int]]]:
+    """The upstream (``--upstream`` mode) in its own process: its pid and its echo, source and
+    sink ports; stopped on exit."""
+    process = subprocess.Popen([sys.executable, "-m", "chaos.toxiproxy.benchmark", "--upstream",
+                                "--bulk-mb", str(bulk_mb)], stdout=subprocess.PIPE)
+    try:
+        assert process.stdout is not None
+        ports = json.loads(process.stdout.readline())
+        yield process.pid, dict(zip(("echo", "source", "sink"), ports, strict=True))
+    finally:
+        process.terminate()
+        process.wait(5)
+
+
 def create_proxy(server_url: str, name: str, upstream_port: int) -> int:
     """A no-toxic proxy on an ephemeral loopback port to ``upstream_port``; its port."""
     body = json.dumps({"name": name, "listen": "127.0.0.1:0", "upstream": f"127.0.0.1:{upstream_port}"})
@@ -195,25 +211,15 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.no_splice:
         os.environ[ENV_DISABLE] = "1"  # inherited by the server subprocess only
-    upstream = subprocess.Popen([sys.executable, "-m", "chaos.toxiproxy.benchmark", "--upstream",
-                                 "--bulk-mb", str(args.bulk_mb)], stdout=subprocess.PIPE)
-    try:
-        assert upstream.stdout is not None
-        echo_port, source_port, sink_port = json.loads(upstream.stdout.readline())
+    with upstream_process(args.bulk_mb) as (upstream_pid, direct):
         server_started = start_binary(args.server_binary, extra_args=args.server_arg) \
             if args.server_binary else start_subprocess(port=0, extra_args=args.server_arg)
         with server_started as server:
-            proxied = {name: create_proxy(server.url, name, port)
-                       for name, port in (("echo", echo_port), ("source", source_port),
-                                          ("sink", sink_port))}
+            proxied = {name: create_proxy(server.url, name, port) for name, port in direct.items()}
             assert server.pid is not None
             load_before = os.getloadavg()
-            rows = run_all(args, bulk, {"echo": echo_port, "source": source_port, "sink": sink_port}, proxied,
-                           server.pid, upstream.pid)
+            rows = run_all(args, bulk, direct, proxied, server.pid, upstream_pid)
             load_after = os.getloadavg()
-    finally:
-        upstream.terminate()
-        upstream.wait(5)
     print_report(rows, args)
     print(f"load average (1/5/15 min) before: {' '.join(f'{x:.2f}' for x in load_before)}, "
           f"after: {' '.join(f'{x:.2f}' for x in load_after)}")

@@ -12,7 +12,6 @@ not the server's code. Not a test; needs a C compiler (``cc``) and Linux.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import statistics
@@ -23,7 +22,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from .benchmark import MB, bulk_down, bulk_up, cpu_seconds, create_proxy
+from .benchmark import MB, bulk_down, bulk_up, cpu_seconds, create_proxy, upstream_process
 from .runner import start_subprocess
 
 SOURCE = Path(__file__).with_suffix(".c")
@@ -96,26 +95,19 @@ def main(argv: list[str] | None = None) -> int:
     if not sys.platform.startswith("linux"):
         parser.error("splice(2) is Linux only")
     bulk = args.bulk_mb * MB
-    upstream = subprocess.Popen([sys.executable, "-m", "chaos.toxiproxy.benchmark", "--upstream",
-                                 "--bulk-mb", str(args.bulk_mb)], stdout=subprocess.PIPE)
-    try:
-        assert upstream.stdout is not None
-        _echo, source, sink = json.loads(upstream.stdout.readline())
-        with tempfile.TemporaryDirectory() as build_dir, \
-                forwarder(binary := compile_forwarder(Path(build_dir)), source) as c_source, \
-                forwarder(binary, sink) as c_sink, start_subprocess(port=0) as server:
-            assert server.pid is not None
-            ports = {HOPS[0]: {"source": source, "sink": sink},
-                     HOPS[1]: {"source": c_source[0], "sink": c_sink[0]},
-                     HOPS[2]: {"source": create_proxy(server.url, "source", source),
-                               "sink": create_proxy(server.url, "sink", sink)}}
-            pids = {HOPS[0]: {}, HOPS[1]: {"source": c_source[1], "sink": c_sink[1]},
-                    HOPS[2]: {"source": server.pid, "sink": server.pid}}
-            load_before = os.getloadavg()
-            results = measure(args.repeat, bulk, ports, pids)
-    finally:
-        upstream.terminate()
-        upstream.wait(5)
+    with upstream_process(args.bulk_mb) as (_pid, direct), \
+            tempfile.TemporaryDirectory() as build_dir, \
+            forwarder(binary := compile_forwarder(Path(build_dir)), direct["source"]) as c_source, \
+            forwarder(binary, direct["sink"]) as c_sink, start_subprocess(port=0) as server:
+        assert server.pid is not None
+        ports = {HOPS[0]: {"source": direct["source"], "sink": direct["sink"]},
+                 HOPS[1]: {"source": c_source[0], "sink": c_sink[0]},
+                 HOPS[2]: {name: create_proxy(server.url, name, direct[name])
+                           for name in ("source", "sink")}}
+        pids = {HOPS[0]: {}, HOPS[1]: {"source": c_source[1], "sink": c_sink[1]},
+                HOPS[2]: {"source": server.pid, "sink": server.pid}}
+        load_before = os.getloadavg()
+        results = measure(args.repeat, bulk, ports, pids)
     print(f"medians of {args.repeat} rounds, {args.bulk_mb} MB per transfer, "
           f"{os.cpu_count()} CPUs; load average before {load_before[0]:.2f}, "
           f"after {os.getloadavg()[0]:.2f}")
