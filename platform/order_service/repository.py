@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 import asyncpg
-from svckit.outbox import add_event
+from svckit.outbox import NOTIFY_CHANNEL, event_headers
 
 from order_service.events import ORDER_CREATED, order_created
 
@@ -73,27 +74,44 @@ async def orders_for_user(pool: asyncpg.Pool, user_id: int, limit: int, offset: 
         return await _with_items(conn, list(rows)), total
 
 
+PLACE_ORDER = f"""
+WITH placed AS (
+    INSERT INTO orders (user_id, total, currency, idempotency_key, request_hash, payment_token)
+    VALUES ($1, $2, $3, $4, $5, $6) RETURNING {ORDER_COLUMNS}),
+lines AS (
+    INSERT INTO order_items (order_id, line, product_id, quantity, unit_price)
+    SELECT placed.id, l.line, l.product_id, l.quantity, l.unit_price
+    FROM placed, unnest($7::integer[], $8::bigint[], $9::integer[], $10::numeric[])
+        AS l (line, product_id, quantity, unit_price)),
+event AS (
+    INSERT INTO outbox (event_id, event_type, payload, headers)
+    SELECT $11, $12, $13::jsonb || jsonb_build_object('order_id', placed.id), $14 FROM placed)
+SELECT {ORDER_COLUMNS}, pg_notify($15, $11::text) IS NULL AS notified FROM placed
+"""
+"""The order, its lines and its `order.created` outbox row in ONE autocommitted statement
+(atomic like the transaction it replaces, one round trip instead of five); the event's
+`order_id` is the id the insert generated. The NOTIFY is `add_event`'s."""
+
+
 async def create_order(pool: asyncpg.Pool, *, user_id: int, key: str, request_hash: str,
                        lines: list[PricedLine], currency: str, payment_token: str
                        ) -> dict[str, Any]:
-    """Store the order PENDING and its `order.created` outbox row in one transaction."""
+    """Store the order PENDING and its `order.created` outbox row atomically."""
     total = sum((line.unit_price * line.quantity for line in lines), Decimal("0.00"))
     items = [{"product_id": ln.product_id, "quantity": ln.quantity, "unit_price": ln.unit_price}
              for ln in lines]
-    async with pool.acquire() as conn, conn.transaction():
-        try:
-            row = await conn.fetchrow(
-                "INSERT INTO orders (user_id, total, currency, idempotency_key, request_hash,"
-                f" payment_token) VALUES ($1, $2, $3, $4, $5, $6) RETURNING {ORDER_COLUMNS}",
-                user_id, total, currency, key, request_hash, payment_token)
-        except asyncpg.UniqueViolationError as exc:
-            raise KeyTaken(key) from exc
-        await conn.executemany(
-            "INSERT INTO order_items (order_id, line, product_id, quantity, unit_price)"
-            " VALUES ($1, $2, $3, $4, $5)",
-            [(row["id"], n, line.product_id, line.quantity, line.unit_price)
-             for n, line in enumerate(lines)])
-        await add_event(conn, ORDER_CREATED, order_created(
-            row["id"], user_id, items, total, currency, payment_token))
+    payload = order_created(0, user_id, items, total, currency, payment_token)
+    del payload["order_id"]  # set by the statement from the generated id
+    try:
+        row = await pool.fetchrow(
+            PLACE_ORDER, user_id, total, currency, key, request_hash, payment_token,
+            list(range(len(lines))), [ln.product_id for ln in lines],
+            [ln.quantity for ln in lines], [ln.unit_price for ln in lines],
+            uuid.uuid4(), ORDER_CREATED, payload, event_headers(), NOTIFY_CHANNEL)
+    except asyncpg.UniqueViolationError as exc:
+        raise KeyTaken(key) from exc
+    assert row is not None  # an INSERT ... RETURNING of one row
+    order = dict(row)
+    del order["notified"]
     # The items are exactly the lines just inserted: no need to read them back.
-    return {**dict(row), "items": items}
+    return {**order, "items": items}

@@ -43,16 +43,24 @@ SEEN = 4 * BATCH
 """Event ids of the last rows read, kept to recognise their NOTIFYs (a bounded memory)."""
 
 
+def event_headers() -> dict[str, Any]:
+    """The AMQP headers an event recorded now carries (the current request's id)."""
+    return {REQUEST_ID_HEADER: current_request_id() or ""}
+
+
 async def add_event(conn: asyncpg.Connection, event_type: str, payload: dict[str, Any]
                     ) -> uuid.UUID:
-    """Record an event to publish; call inside the transaction of the state change."""
+    """Record an event to publish; call inside the transaction of the state change.
+
+    A statement that writes its state change and its event at once (one round trip, see
+    order-service's `create_order`) inserts the outbox row itself, with `event_headers()`
+    and a NOTIFY on `NOTIFY_CHANNEL` carrying the event id, as this does."""
     event_id = uuid.uuid4()
-    headers = {REQUEST_ID_HEADER: current_request_id() or ""}
     # One round trip: the NOTIFY rides on the INSERT (delivered at commit, as before).
     await conn.execute(
         "WITH added AS (INSERT INTO outbox (event_id, event_type, payload, headers)"
         " VALUES ($1, $2, $3, $4) RETURNING 1) SELECT pg_notify($5, $1::text) FROM added",
-        event_id, event_type, payload, headers, NOTIFY_CHANNEL,
+        event_id, event_type, payload, event_headers(), NOTIFY_CHANNEL,
     )
     return event_id
 
