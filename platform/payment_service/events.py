@@ -18,7 +18,6 @@ payment-service (product-service rejects it), so a REJECTED order has no ledger 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from decimal import Decimal
 from typing import Any
@@ -43,34 +42,25 @@ def payment_completed(order_id: int, payment_id: int, outcome: str, amount: Deci
             "status": outcome, "amount": f"{amount:.2f}", "currency": currency}
 
 
-async def _already_recorded(processor: Processor, order_id: int) -> bool:
-    async with processor.db_slots or contextlib.nullcontext():
-        return bool(await processor.pool.fetchval(
-            "SELECT 1 FROM payments WHERE order_id = $1", order_id))
-
-
-async def record_outcome(conn: asyncpg.Connection, event: Event, outcome: Outcome | None
-                         ) -> None:
+async def record_outcome(conn: asyncpg.Connection, event: Event, outcome: Outcome) -> None:
     """In the inbox transaction: record the processor's outcome as the order's payment and
     announce it, or re-announce the payment already recorded."""
     data = event.payload
     order_id = int(data["order_id"])
-    # Serialise deliveries for one order; the unique constraint is the final guard.
-    await conn.execute("SELECT pg_advisory_xact_lock($1)", order_id)
-    row = await conn.fetchrow(
-        "SELECT id, amount, currency, status FROM payments WHERE order_id = $1", order_id)
-    if row is not None:
+    amount = Decimal(data["amount"])
+    # The unique order_id decides: a concurrent delivery for the same order waits on the
+    # index until this transaction ends, then finds the row and re-announces it.
+    payment_id = await conn.fetchval(
+        "INSERT INTO payments (order_id, user_id, amount, currency, status)"
+        " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (order_id) DO NOTHING RETURNING id",
+        order_id, int(data["user_id"]), amount, data["currency"], outcome)
+    if payment_id is None:
+        row = await conn.fetchrow(
+            "SELECT id, amount, currency, status FROM payments WHERE order_id = $1", order_id)
         log.info("order %s already decided (%s); re-announcing", order_id, row["status"])
         await add_event(conn, PAYMENT_COMPLETED, payment_completed(
             order_id, row["id"], row["status"], row["amount"], row["currency"]))
         return
-    if outcome is None:
-        raise RuntimeError(f"payment of order {order_id} vanished")  # pragma: no cover
-    amount = Decimal(data["amount"])
-    payment_id = await conn.fetchval(
-        "INSERT INTO payments (order_id, user_id, amount, currency, status)"
-        " VALUES ($1, $2, $3, $4, $5) RETURNING id",
-        order_id, int(data["user_id"]), amount, data["currency"], outcome)
     await add_event(conn, PAYMENT_COMPLETED, payment_completed(
         order_id, payment_id, outcome, amount, data["currency"]))
     log.info("order %s %s: %s", order_id, event.event_type, outcome)
@@ -78,11 +68,9 @@ async def record_outcome(conn: asyncpg.Connection, event: Event, outcome: Outcom
 
 def charge_step(processor: Processor) -> TwoPhase:
     """`inventory.reserved`: charge at the processor (outside any transaction), then record."""
-    async def prepare(event: Event) -> Outcome | None:
+    async def prepare(event: Event) -> Outcome:
         data = event.payload
         order_id = int(data["order_id"])
-        if await _already_recorded(processor, order_id):
-            return None
         return await processor.charge(idempotency_key(order_id), order_id,
                                       str(data["payment_token"]), Decimal(data["amount"]),
                                       str(data["currency"]))
@@ -92,11 +80,9 @@ def charge_step(processor: Processor) -> TwoPhase:
 
 def expiry_step(processor: Processor) -> TwoPhase:
     """`inventory.expired`: close the key at the processor (no charge after it), then record."""
-    async def prepare(event: Event) -> Outcome | None:
+    async def prepare(event: Event) -> Outcome:
         data = event.payload
         order_id = int(data["order_id"])
-        if await _already_recorded(processor, order_id):
-            return None
         return await processor.void(idempotency_key(order_id), order_id,
                                     Decimal(data["amount"]), str(data["currency"]))
 

@@ -4,7 +4,8 @@ and a ledger of its own (`processor_ledger`).
 It stands for an external system, so it is never called inside the payment transaction:
 each ledger write is one autocommitted statement, and no database connection is held while
 the simulated round trip (`PROCESSOR_LATENCY_MS`) runs. A charge with a key already in the
-ledger returns the recorded outcome and charges nothing (the retry after a failed commit).
+ledger returns the recorded outcome and charges nothing (the retry after a failed commit, or
+a redelivered event whose payment is already recorded).
 """
 
 from __future__ import annotations
@@ -59,15 +60,17 @@ class Processor:
 
     async def charge(self, key: str, order_id: int, token: str, amount: Decimal,
                      currency: str) -> Outcome:
-        """Charge once per key; a known key returns its recorded outcome (no charge)."""
-        known = await self.recorded(key)
-        if known is not None:
-            REPLAYS.inc()
-            return known
-        try:
-            outcome = TOKENS[token]
-        except KeyError:
-            raise UnknownToken(f"unknown payment token {token!r}") from None
+        """Charge once per key; a known key returns its recorded outcome (no charge).
+
+        The ledger insert itself tells a new key from a known one (one statement, not a
+        look-up first); the simulated round trip comes before it, replays included."""
+        outcome = TOKENS.get(token)
+        if outcome is None:
+            known = await self.recorded(key)
+            if known is not None:
+                REPLAYS.inc()
+                return known
+            raise UnknownToken(f"unknown payment token {token!r}")
         if self.latency_ms:
             await asyncio.sleep(self.latency_ms / 1000)
         written = await self._record(key, order_id, amount, currency, outcome)

@@ -212,11 +212,9 @@ class Consumer:
             raise PoisonMessage(f"no handler for {event.event_type!r}")
         if not isinstance(handler, TwoPhase):
             return await self._in_transaction(event, handler)
-        async with self.limiter:
-            if await self.pool.fetchval("SELECT 1 FROM inbox WHERE event_id = $1",
-                                        event.event_id):
-                log.info("duplicate %s %s ignored", event.event_type, event.event_id)
-                return True
+        # No inbox look-up first: `prepare` is idempotent, so a duplicate costs one more
+        # idempotent step, and the inbox insert below still detects it (a first delivery,
+        # the usual case, saves a round trip).
         try:
             prepared = await handler.prepare(event)
         except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
