@@ -1,8 +1,10 @@
 """product-service's part of the saga: reserve stock for new orders, then commit or release.
 
-Reserving is all-or-nothing: every line's `UPDATE ... WHERE stock >= qty` runs inside a
-savepoint, in product-id order (no deadlocks between concurrent orders); if any line is
-short, the savepoint rolls back and the order is rejected with nothing taken out.
+Reserving is all-or-nothing: the order's product rows are locked in product-id order (no
+deadlocks between concurrent orders) and their stock read; if any line is short the order
+is rejected with nothing taken out, otherwise every line is taken in one statement (the
+rows stay locked in between, so the stock read is the stock taken from; `stock >= 0` is
+the table's own last guard).
 Units move between the product's columns: reserving stock -> reserved, committing
 reserved -> sold, releasing reserved -> stock (so stock + reserved + sold never changes).
 """
@@ -43,47 +45,56 @@ def inventory_expired(order_expired: dict[str, Any]) -> dict[str, Any]:
     return {key: order_expired[key] for key in ("order_id", "user_id", "amount", "currency")}
 
 
-class _Short(Exception):
-    def __init__(self, product_id: int) -> None:
-        super().__init__(product_id)
-        self.product_id = product_id
+LOOK_AND_LOCK = (
+    "SELECT (SELECT state FROM reservations WHERE order_id = $1) AS decided,"
+    " ARRAY(SELECT ROW(id, stock) FROM products WHERE id = ANY($2::bigint[])"
+    " ORDER BY id FOR UPDATE) AS stock")
+"""One round trip: the order's earlier decision, if any, and the stock of its products,
+whose rows are locked in product-id order (no deadlocks between concurrent orders, and
+moving units on payment takes them in the same order)."""
+
+RESERVE = """
+WITH taken AS (
+    UPDATE products p SET stock = p.stock - w.quantity, reserved = p.reserved + w.quantity,
+        updated_at = now()
+    FROM unnest($2::bigint[], $3::bigint[]) AS w (product_id, quantity)
+    WHERE p.id = w.product_id),
+held AS (INSERT INTO reservations (order_id, state) VALUES ($1, 'RESERVED'))
+INSERT INTO reservation_items (order_id, product_id, quantity)
+SELECT $1, w.product_id, w.quantity FROM unnest($2::bigint[], $3::bigint[]) AS w (product_id, quantity)
+"""
+"""Take every line's units and record the reservation with its lines, in one statement."""
+
+
+def first_short(wanted: dict[int, int], stock: dict[int, int]) -> int | None:
+    """The first product (in id order) of which fewer units are in stock than wanted; an
+    unknown product is short."""
+    for product_id in sorted(wanted):
+        if stock.get(product_id, -1) < wanted[product_id]:
+            return product_id
+    return None
 
 
 async def on_order_created(conn: asyncpg.Connection, event: Event) -> None:
     data = event.payload
     order_id = int(data["order_id"])
-    decided = await conn.fetchval("SELECT state FROM reservations WHERE order_id = $1", order_id)
-    if decided is not None:
-        await _announce_again(conn, order_id, decided, data)
-        return
     wanted: dict[int, int] = defaultdict(int)
     for item in data["items"]:
         wanted[int(item["product_id"])] += int(item["quantity"])
-    try:
-        async with conn.transaction():
-            for product_id in sorted(wanted):
-                taken = await conn.fetchval(
-                    "UPDATE products SET stock = stock - $2, reserved = reserved + $2,"
-                    " updated_at = now()"
-                    " WHERE id = $1 AND stock >= $2 RETURNING id",
-                    product_id, wanted[product_id],
-                )
-                if taken is None:
-                    raise _Short(product_id)
-            await conn.execute(
-                "INSERT INTO reservations (order_id, state) VALUES ($1, 'RESERVED')", order_id)
-            await conn.executemany(
-                "INSERT INTO reservation_items (order_id, product_id, quantity)"
-                " VALUES ($1, $2, $3)",
-                [(order_id, pid, qty) for pid, qty in sorted(wanted.items())],
-            )
-    except _Short as short:
+    ids = sorted(wanted)
+    row = await conn.fetchrow(LOOK_AND_LOCK, order_id, ids)
+    if row["decided"] is not None:
+        await _announce_again(conn, order_id, row["decided"], data)
+        return
+    short = first_short(wanted, {product_id: stock for product_id, stock in row["stock"]})
+    if short is not None:
         await conn.execute(
             "INSERT INTO reservations (order_id, state) VALUES ($1, 'REJECTED')", order_id)
         await add_event(conn, INVENTORY_REJECTED, inventory_rejected(
-            order_id, data["user_id"], f"insufficient stock for product {short.product_id}"))
-        log.info("order %s rejected: product %s short", order_id, short.product_id)
+            order_id, data["user_id"], f"insufficient stock for product {short}"))
+        log.info("order %s rejected: product %s short", order_id, short)
         return
+    await conn.execute(RESERVE, order_id, ids, [wanted[product_id] for product_id in ids])
     await add_event(conn, INVENTORY_RESERVED, inventory_reserved({**data, "order_id": order_id}))
     log.info("order %s reserved", order_id)
 
@@ -117,14 +128,15 @@ async def _move_reserved(conn: asyncpg.Connection, order_id: int, state: str,
         " WHERE order_id = $1 AND state = 'RESERVED' RETURNING order_id", order_id, state)
     if moved is None:
         return False
-    items = await conn.fetch(
-        "SELECT product_id, quantity FROM reservation_items WHERE order_id = $1"
-        " ORDER BY product_id", order_id)
-    # Row locks in product-id order, as reserving takes them: no deadlock between the two.
-    await conn.executemany(
-        f"UPDATE products SET reserved = reserved - $2, {column} = {column} + $2,"
-        " updated_at = now() WHERE id = $1",
-        [(item["product_id"], item["quantity"]) for item in items])
+    # One statement; the sub-select locks the rows in product-id order, as reserving
+    # does (no deadlock between the two) before they are updated.
+    await conn.execute(
+        f"UPDATE products p SET reserved = p.reserved - line.quantity,"
+        f" {column} = p.{column} + line.quantity, updated_at = now()"
+        " FROM (SELECT products.id, i.quantity FROM products"
+        "       JOIN reservation_items i ON i.product_id = products.id"
+        "       WHERE i.order_id = $1 ORDER BY products.id FOR UPDATE OF products) AS line"
+        " WHERE p.id = line.id", order_id)
     return True
 
 
