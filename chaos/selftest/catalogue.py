@@ -77,10 +77,12 @@ DEFECTS: tuple[Defect, ...] = (
            "the saga consumer acks a delivery on receipt and only logs a failed handler "
            "(no retry, no dead letter)",
            (Patch("svckit/consumer.py",
-                  "        try:\n            duplicate = await self.deliver(event)\n"
+                  "        try:\n            with collecting() as fresh:\n"
+                  "                duplicate = await self.deliver(event)\n"
                   "        except Exception as exc:\n",
                   "        await message.ack()\n        try:\n"
-                  "            duplicate = await self.deliver(event)\n"
+                  "            with collecting() as fresh:\n"
+                  "                duplicate = await self.deliver(event)\n"
                   "        except Exception as exc:\n"
                   "            log.error(\"handler failed for %s: %r\", event.event_id, exc)\n"
                   "            return\n"

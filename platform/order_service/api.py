@@ -10,6 +10,7 @@ import orjson
 from fastapi import APIRouter, Header, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 from svckit.auth import CallerDep
+from svckit.outbox import collecting
 from svckit.problems import Problem, problem_responses
 from svckit.types import MAX_ID, Amount, Money, json_int, text_int
 
@@ -135,15 +136,16 @@ async def create_order(
                                    prices[item.product_id][0])  # type: ignore[index]
              for item in body.items]
     try:
-        order = await repository.create_order(
-            pool, user_id=caller.user_id, key=idempotency_key, request_hash=digest, lines=lines,
-            currency=currencies.pop(), payment_token=body.payment_token)
+        with collecting() as fresh:
+            order = await repository.create_order(
+                pool, user_id=caller.user_id, key=idempotency_key, request_hash=digest,
+                lines=lines, currency=currencies.pop(), payment_token=body.payment_token)
     except repository.KeyTaken:
         existing = await repository.order_by_key(pool, caller.user_id, idempotency_key)
         if existing is None:  # pragma: no cover - the row that collided cannot vanish
             raise Problem(409, "Concurrent request with this Idempotency-Key") from None
         return _replay(existing, digest, response)
-    request.app.state.relay.wake()
+    request.app.state.relay.hand_over(fresh)  # committed: published without a read-back
     return order_out(order)
 
 

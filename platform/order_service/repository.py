@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 import asyncpg
-from svckit.outbox import NOTIFY_CHANNEL, event_headers
+from svckit.outbox import NOTIFY_CHANNEL, OutboxEvent, collect, event_headers
 
 from order_service.events import ORDER_CREATED, order_created
 
@@ -100,18 +101,23 @@ async def create_order(pool: asyncpg.Pool, *, user_id: int, key: str, request_ha
     total = sum((line.unit_price * line.quantity for line in lines), Decimal("0.00"))
     items = [{"product_id": ln.product_id, "quantity": ln.quantity, "unit_price": ln.unit_price}
              for ln in lines]
+    # order_id 0 stands for the generated id, which the statement sets in the stored payload
+    # and which is filled in here once known (the event is collected before the statement:
+    # its NOTIFY may arrive before the answer).
     payload = order_created(0, user_id, items, total, currency, payment_token)
-    del payload["order_id"]  # set by the statement from the generated id
+    event = OutboxEvent(uuid.uuid4(), ORDER_CREATED, payload, event_headers(), datetime.now(UTC))
+    collect(event)
     try:
         row = await pool.fetchrow(
             PLACE_ORDER, user_id, total, currency, key, request_hash, payment_token,
             list(range(len(lines))), [ln.product_id for ln in lines],
             [ln.quantity for ln in lines], [ln.unit_price for ln in lines],
-            uuid.uuid4(), ORDER_CREATED, payload, event_headers(), NOTIFY_CHANNEL)
+            event.event_id, event.event_type, payload, event.headers, NOTIFY_CHANNEL)
     except asyncpg.UniqueViolationError as exc:
         raise KeyTaken(key) from exc
     assert row is not None  # an INSERT ... RETURNING of one row
     order = dict(row)
     del order["notified"]
+    payload["order_id"] = order["id"]
     # The items are exactly the lines just inserted: no need to read them back.
     return {**order, "items": items}

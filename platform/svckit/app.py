@@ -61,7 +61,7 @@ def create_service_app(
         app.state.broker, app.state.relay = broker, relay
         app.state.consumers = list(consumers(app, pool) if consumers else ())  # readiness
         for consumer in app.state.consumers:
-            consumer.after_commit = relay.wake
+            consumer.after_commit = relay.hand_over
             broker.on_connect(consumer.start)
         if on_startup:
             await on_startup(app)

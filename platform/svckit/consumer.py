@@ -32,6 +32,7 @@ import orjson
 from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractIncomingMessage
 
 from svckit.metrics import CONSUMED, CONSUMER_RETRIES, DEAD_LETTERED
+from svckit.outbox import OutboxEvent, collecting
 from svckit.problems import is_db_unavailable
 from svckit.request_id import HEADER as REQUEST_ID_HEADER
 from svckit.request_id import accept_request_id, request_id_var
@@ -77,7 +78,7 @@ class Consumer:
         handlers: dict[str, Handler | TwoPhase],
         pool: asyncpg.Pool,
         settings: ServiceSettings,
-        after_commit: Callable[[], None] | None = None,
+        after_commit: Callable[[list[OutboxEvent]], None] | None = None,
         limiter: asyncio.Semaphore | None = None,
     ) -> None:
         self.spec = spec
@@ -85,6 +86,8 @@ class Consumer:
         self.pool = pool
         self.settings = settings
         self.after_commit = after_commit
+        """Called with the events the delivery's transaction committed (the relay's
+        `hand_over`)."""
         self.limiter = limiter or asyncio.Semaphore(settings.consumer_slots)
         """Bounds the deliveries using the database at once (the app shares one per service)."""
         self._channel: AbstractChannel | None = None
@@ -172,7 +175,8 @@ class Consumer:
             await self._dead_letter(message, attempt, f"undeliverable: {exc!r}")
             return
         try:
-            duplicate = await self.deliver(event)
+            with collecting() as fresh:
+                duplicate = await self.deliver(event)
         except Exception as exc:
             transient = is_db_unavailable(exc)
             exhausted = not transient and attempt >= self.settings.consumer_max_attempts
@@ -188,7 +192,7 @@ class Consumer:
         await message.ack()
         CONSUMED.labels(self.spec.name, "duplicate" if duplicate else "processed").inc()
         if self.after_commit is not None:
-            self.after_commit()
+            self.after_commit(fresh)
 
     def _decode(self, message: AbstractIncomingMessage, attempt: int) -> Event:
         try:

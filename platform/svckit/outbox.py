@@ -9,7 +9,13 @@ waits while the broker is unreachable, so accepted work is never lost.
 A pass reads a batch, gives its connection back, publishes and waits for the confirms with
 no connection, transaction or row lock held, then marks the confirmed rows in a short
 statement of its own. The wake-up flag is cleared before a pass, so a NOTIFY that arrives
-during the pass starts the next one at once. The NOTIFY carries the event id: a row the
+during the pass starts the next one at once.
+
+The usual path skips the read: a writer that records its events inside `collecting()` (the
+saga consumers, order-service's POST) hands them to `hand_over` once its transaction has
+committed, and the relay publishes them from memory and marks them the same way; their
+NOTIFYs start no pass, and a pass leaves rows being handed over alone. Events whose writer
+fails after its commit, or that the broker does not confirm, stay pending for the pass. The NOTIFY carries the event id: a row the
 relay has already read (woken first by `wake()` right after the commit, the usual case in
 one process) does not start another, empty, pass; any other NOTIFY does. One relay runs per service process; a second
 process would at worst publish a row twice, which the consumers' inbox absorbs.
@@ -20,9 +26,12 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import contextvars
 import logging
 import time
 import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -43,6 +52,54 @@ SEEN = 4 * BATCH
 """Event ids of the last rows read, kept to recognise their NOTIFYs (a bounded memory)."""
 
 
+@dataclass(frozen=True, slots=True)
+class OutboxEvent:
+    """An outbox row as its writer knows it: enough to publish it without reading it back."""
+
+    event_id: uuid.UUID
+    event_type: str
+    payload: dict[str, Any]
+    headers: dict[str, Any]
+    created_at: datetime
+
+
+_collector: contextvars.ContextVar[list[OutboxEvent] | None] = contextvars.ContextVar(
+    "svckit_outbox_collector", default=None)
+
+
+@contextlib.contextmanager
+def collecting() -> Iterator[list[OutboxEvent]]:
+    """Collect the events recorded in this block (`add_event`, `collect`): once the block's
+    transaction has committed, its writer hands them to `OutboxRelay.hand_over`, which
+    publishes them without reading them back. Events of a block that fails are dropped
+    here (their rows, if committed after all, are published by the relay's own pass)."""
+    events: list[OutboxEvent] = []
+    token = _collector.set(events)
+    try:
+        yield events
+    finally:
+        _collector.reset(token)
+
+
+_collected_ids: collections.OrderedDict[str, None] = collections.OrderedDict()
+"""Ids of events collected in this process (bounded): their NOTIFYs start no relay pass,
+since their writer hands them over. A NOTIFY can arrive before the writer sees its own
+commit, so the id is noted before the writing statement is sent."""
+
+
+def collect(event: OutboxEvent) -> None:
+    """Note an event about to be written by the caller's statement (`add_event` does this
+    itself); outside a `collecting()` block, nothing happens and the NOTIFY wakes the
+    relay as usual."""
+    events = _collector.get()
+    if events is None:
+        return
+    events.append(event)
+    _collected_ids[str(event.event_id)] = None
+    while len(_collected_ids) > SEEN:
+        _collected_ids.popitem(last=False)
+
+
 def event_headers() -> dict[str, Any]:
     """The AMQP headers an event recorded now carries (the current request's id)."""
     return {REQUEST_ID_HEADER: current_request_id() or ""}
@@ -54,13 +111,15 @@ async def add_event(conn: asyncpg.Connection, event_type: str, payload: dict[str
 
     A statement that writes its state change and its event at once (one round trip, see
     order-service's `create_order`) inserts the outbox row itself, with `event_headers()`
-    and a NOTIFY on `NOTIFY_CHANNEL` carrying the event id, as this does."""
+    and a NOTIFY on `NOTIFY_CHANNEL` carrying the event id, as this does, and `collect`s it."""
     event_id = uuid.uuid4()
+    headers = event_headers()
+    collect(OutboxEvent(event_id, event_type, payload, headers, datetime.now(UTC)))
     # One round trip: the NOTIFY rides on the INSERT (delivered at commit, as before).
     await conn.execute(
         "WITH added AS (INSERT INTO outbox (event_id, event_type, payload, headers)"
         " VALUES ($1, $2, $3, $4) RETURNING 1) SELECT pg_notify($5, $1::text) FROM added",
-        event_id, event_type, payload, event_headers(), NOTIFY_CHANNEL,
+        event_id, event_type, payload, headers, NOTIFY_CHANNEL,
     )
     return event_id
 
@@ -89,18 +148,41 @@ class OutboxRelay:
         self._backlog_at = 0.0
         self._pruned_at = time.monotonic()
         self._seen: collections.OrderedDict[str, None] = collections.OrderedDict()
+        self._handed: list[OutboxEvent] = []
+        self._handed_ready = asyncio.Event()
+        self._in_flight: set[uuid.UUID] = set()
+        """Events the hand-over path is publishing: a pass leaves their rows alone."""
 
     def wake(self) -> None:
         self._wake.set()
 
+    def hand_over(self, events: list[OutboxEvent]) -> None:
+        """Committed events, straight from their writer: published without reading their
+        rows back (their NOTIFYs start no pass). With the broker down they are left to the
+        pass, which publishes them once it is back."""
+        if not events:
+            return
+        if not self.broker.is_ready:
+            self.wake()
+            return
+        for event in events:
+            self._seen[str(event.event_id)] = None
+            self._in_flight.add(event.event_id)
+        self._trim_seen()
+        self._handed.extend(events)
+        self._handed_ready.set()
+
     def _notified(self, payload: str) -> None:
         """A commit somewhere added an outbox row: wake up unless a pass already read it."""
-        if payload not in self._seen:
+        if payload not in self._seen and payload not in _collected_ids:
             self._wake.set()
 
     def _remember(self, rows: list[asyncpg.Record]) -> None:
         for row in rows:
             self._seen[str(row["event_id"])] = None
+        self._trim_seen()
+
+    def _trim_seen(self) -> None:
         while len(self._seen) > SEEN:
             self._seen.popitem(last=False)
 
@@ -108,6 +190,7 @@ class OutboxRelay:
         self._tasks = [
             asyncio.create_task(self._run(), name="outbox-relay"),
             asyncio.create_task(self._listen(), name="outbox-listen"),
+            asyncio.create_task(self._run_handed(), name="outbox-hand-over"),
         ]
 
     async def stop(self) -> None:
@@ -140,6 +223,40 @@ class OutboxRelay:
             for fut in pending:
                 fut.cancel()
 
+    async def _run_handed(self) -> None:
+        while True:
+            await self._handed_ready.wait()
+            self._handed_ready.clear()
+            events, self._handed = self._handed, []
+            try:
+                await self._publish_handed(events)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("outbox hand-over failed (%s: %s); the pass takes over",
+                            type(exc).__name__, exc)
+                self.wake()
+            finally:
+                self._in_flight.difference_update(event.event_id for event in events)
+
+    async def _publish_handed(self, events: list[OutboxEvent]) -> None:
+        """Publish handed-over events and mark the confirmed ones, as a pass does."""
+        results = await asyncio.gather(*(
+            self.broker.publish(build_message(e.event_id, e.event_type, e.payload, e.headers,
+                                              e.created_at), routing_key=e.event_type)
+            for e in events), return_exceptions=True)
+        done = [e for e, result in zip(events, results, strict=True)
+                if not isinstance(result, BaseException)]
+        if len(done) < len(events):
+            self.wake()  # the pass publishes the rest
+        if done:
+            await self.pool.execute(
+                "UPDATE outbox SET published_at = now()"
+                " WHERE event_id = ANY($1::uuid[]) AND published_at IS NULL",
+                [e.event_id for e in done])
+        for event in done:
+            OUTBOX_PUBLISHED.labels(event.event_type).inc()
+
     async def publish_pending(self) -> int:
         """Publish one batch; rows stay pending unless the broker confirmed them."""
         async with self.pool.acquire() as conn:
@@ -147,6 +264,7 @@ class OutboxRelay:
                 "SELECT id, event_id, event_type, payload, headers, created_at FROM outbox"
                 " WHERE published_at IS NULL ORDER BY id LIMIT $1", BATCH,
             )
+        rows = [row for row in rows if row["event_id"] not in self._in_flight]
         if not rows:
             return 0
         self._remember(rows)

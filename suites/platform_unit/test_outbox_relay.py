@@ -17,7 +17,7 @@ import asyncpg
 import pytest
 from svckit.db import create_pool, ensure_database
 from svckit.migrations import apply_migrations, load_migrations
-from svckit.outbox import OutboxRelay, add_event
+from svckit.outbox import OutboxRelay, add_event, collecting
 from svckit.settings import ServiceSettings
 
 from chaos.topology import load_topology
@@ -129,5 +129,52 @@ def test_a_notify_during_a_pass_is_not_lost_and_no_lock_is_held(scratch_database
             assert await _wait_published(pool, second, 5), (
                 f"the wake-up was lost: the second event waits for the {POLL_S:.0f}s poll")
             assert publisher.published == ["test.first", "test.second"]
+
+    asyncio.run(scenario())
+
+
+@pytest.mark.timeout(60)
+def test_handed_over_events_are_published_once_without_a_pass(scratch_database: str) -> None:
+    async def scenario() -> None:
+        async with _relay(scratch_database) as (relay, publisher, pool):
+            publisher.gate.set()
+            await asyncio.sleep(0.5)  # the LISTEN connection is up, the first pass is over
+            passes = 0
+            real_pass = relay.publish_pending
+
+            async def counted_pass() -> int:
+                nonlocal passes
+                passes += 1
+                return await real_pass()
+
+            relay.publish_pending = counted_pass  # type: ignore[method-assign]
+            with collecting() as fresh:
+                row_id = await _add(pool, "test.handed")
+            assert [event.event_type for event in fresh] == ["test.handed"]
+            relay.hand_over(fresh)
+            assert await _wait_published(pool, row_id, 5), (
+                f"a handed-over event waits for the {POLL_S:.0f}s poll")
+            await asyncio.sleep(0.5)  # its NOTIFY has arrived by now
+            assert publisher.published == ["test.handed"]
+            assert passes == 0, "the event's own NOTIFY started a pass that read it back"
+
+    asyncio.run(scenario())
+
+
+@pytest.mark.timeout(60)
+def test_a_rolled_back_block_hands_over_nothing(scratch_database: str) -> None:
+    async def scenario() -> None:
+        async with _relay(scratch_database) as (_, publisher, pool):
+            publisher.gate.set()
+            await asyncio.sleep(0.5)
+            with pytest.raises(RuntimeError), collecting() as fresh:
+                async with pool.acquire() as conn, conn.transaction():
+                    await add_event(conn, "test.rolled_back", {})
+                    raise RuntimeError("the handler failed")
+            assert len(fresh) == 1  # collected, but the block failed: its writer drops it
+            kept = await _add(pool, "test.kept")  # outside a block: the NOTIFY wakes the relay
+            assert await _wait_published(pool, kept, 5)
+            assert publisher.published == ["test.kept"]
+            assert await pool.fetchval("SELECT count(*) FROM outbox") == 1
 
     asyncio.run(scenario())
