@@ -13,8 +13,8 @@ during the pass starts the next one at once.
 
 The usual path skips the read: a writer that records its events inside `collecting()` (the
 saga consumers, order-service's POST) hands them to `hand_over` once its transaction has
-committed, and the relay publishes them from memory and marks them the same way; their
-NOTIFYs start no pass, and a pass leaves rows being handed over alone. Events whose writer
+committed, and the relay publishes them from memory and marks the confirmed ones in one
+statement per `MARK_EVERY_S`; their NOTIFYs start no pass, and a pass leaves rows being handed over alone. Events whose writer
 fails after its commit, or that the broker does not confirm, stay pending for the pass. The NOTIFY carries the event id: a row the
 relay has already read (woken first by `wake()` right after the commit, the usual case in
 one process) does not start another, empty, pass; any other NOTIFY does. One relay runs per service process; a second
@@ -49,6 +49,11 @@ log = logging.getLogger("svckit.outbox")
 NOTIFY_CHANNEL = "svckit_outbox"
 BATCH = 100
 SEEN = 4 * BATCH
+MARK_EVERY_S = 0.05
+"""Handed-over events the broker confirmed are marked published together, one statement per
+this interval rather than one per event: the mark only spares a later pass a duplicate
+(which the consumers' inbox absorbs anyway), so it may wait a moment; until it is written a
+pass leaves those rows alone."""
 """Event ids of the last rows read, kept to recognise their NOTIFYs (a bounded memory)."""
 
 
@@ -151,7 +156,9 @@ class OutboxRelay:
         self._handed: list[OutboxEvent] = []
         self._handed_ready = asyncio.Event()
         self._in_flight: set[uuid.UUID] = set()
-        """Events the hand-over path is publishing: a pass leaves their rows alone."""
+        """Events the hand-over path is publishing or marking: a pass leaves their rows alone."""
+        self._to_mark: list[OutboxEvent] = []
+        self._to_mark_ready = asyncio.Event()
 
     def wake(self) -> None:
         self._wake.set()
@@ -191,6 +198,7 @@ class OutboxRelay:
             asyncio.create_task(self._run(), name="outbox-relay"),
             asyncio.create_task(self._listen(), name="outbox-listen"),
             asyncio.create_task(self._run_handed(), name="outbox-hand-over"),
+            asyncio.create_task(self._run_marks(), name="outbox-marks"),
         ]
 
     async def stop(self) -> None:
@@ -199,6 +207,8 @@ class OutboxRelay:
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+        with contextlib.suppress(Exception):  # what is left unmarked is published again
+            await asyncio.wait_for(self._mark_confirmed(), 2)
 
     async def _run(self) -> None:
         while True:
@@ -235,12 +245,12 @@ class OutboxRelay:
             except Exception as exc:
                 log.warning("outbox hand-over failed (%s: %s); the pass takes over",
                             type(exc).__name__, exc)
-                self.wake()
-            finally:
                 self._in_flight.difference_update(event.event_id for event in events)
+                self.wake()
 
     async def _publish_handed(self, events: list[OutboxEvent]) -> None:
-        """Publish handed-over events and mark the confirmed ones, as a pass does."""
+        """Publish handed-over events; the confirmed ones wait for their mark, the others
+        are left to the pass."""
         results = await asyncio.gather(*(
             self.broker.publish(build_message(e.event_id, e.event_type, e.payload, e.headers,
                                               e.created_at), routing_key=e.event_type)
@@ -248,14 +258,40 @@ class OutboxRelay:
         done = [e for e, result in zip(events, results, strict=True)
                 if not isinstance(result, BaseException)]
         if len(done) < len(events):
+            self._in_flight.difference_update(
+                e.event_id for e, result in zip(events, results, strict=True)
+                if isinstance(result, BaseException))
             self.wake()  # the pass publishes the rest
+        for event in done:
+            OUTBOX_PUBLISHED.labels(event.event_type).inc()
         if done:
+            self._to_mark.extend(done)
+            self._to_mark_ready.set()
+
+    async def _run_marks(self) -> None:
+        while True:
+            await self._to_mark_ready.wait()
+            await asyncio.sleep(MARK_EVERY_S)  # let the marks of that moment gather
+            self._to_mark_ready.clear()
+            try:
+                await self._mark_confirmed()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("outbox: marking published events failed (%s: %s); a pass "
+                            "publishes them again", type(exc).__name__, exc)
+
+    async def _mark_confirmed(self) -> None:
+        marks, self._to_mark = self._to_mark, []
+        if not marks:
+            return
+        try:
             await self.pool.execute(
                 "UPDATE outbox SET published_at = now()"
                 " WHERE event_id = ANY($1::uuid[]) AND published_at IS NULL",
-                [e.event_id for e in done])
-        for event in done:
-            OUTBOX_PUBLISHED.labels(event.event_type).inc()
+                [e.event_id for e in marks])
+        finally:
+            self._in_flight.difference_update(e.event_id for e in marks)
 
     async def publish_pending(self) -> int:
         """Publish one batch; rows stay pending unless the broker confirmed them."""
