@@ -13,12 +13,13 @@ during the pass starts the next one at once.
 
 The usual path skips the read: a writer that records its events inside `collecting()` (the
 saga consumers, order-service's POST) hands them to `hand_over` once its transaction has
-committed, and the relay publishes them from memory and marks the confirmed ones in one
-statement per `MARK_EVERY_S`; their NOTIFYs start no pass, and a pass leaves rows being handed over alone. Events whose writer
-fails after its commit, or that the broker does not confirm, stay pending for the pass. The NOTIFY carries the event id: a row the
-relay has already read (woken first by `wake()` right after the commit, the usual case in
-one process) does not start another, empty, pass; any other NOTIFY does. One relay runs per service process; a second
-process would at worst publish a row twice, which the consumers' inbox absorbs.
+committed; the relay publishes them from memory and marks the confirmed ones in one
+statement per `MARK_EVERY_S`, and a pass leaves rows being handed over alone. Events whose
+writer fails after its commit, or that the broker does not confirm, stay pending for the
+pass. The NOTIFY carries the event id: one for an event this process collected, or for a
+row a pass already read, starts no pass; any other NOTIFY (another writer, another
+process) does. One relay runs per service process; a second process would at worst publish
+a row twice, which the consumers' inbox absorbs.
 """
 
 from __future__ import annotations
@@ -49,12 +50,12 @@ log = logging.getLogger("svckit.outbox")
 NOTIFY_CHANNEL = "svckit_outbox"
 BATCH = 100
 SEEN = 4 * BATCH
+"""Event ids of the last rows read, kept to recognise their NOTIFYs (a bounded memory)."""
 MARK_EVERY_S = 0.05
 """Handed-over events the broker confirmed are marked published together, one statement per
 this interval rather than one per event: the mark only spares a later pass a duplicate
 (which the consumers' inbox absorbs anyway), so it may wait a moment; until it is written a
 pass leaves those rows alone."""
-"""Event ids of the last rows read, kept to recognise their NOTIFYs (a bounded memory)."""
 
 
 @dataclass(frozen=True, slots=True)
