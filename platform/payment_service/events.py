@@ -54,16 +54,15 @@ async def record_outcome(conn: asyncpg.Connection, event: Event, outcome: Outcom
         "INSERT INTO payments (order_id, user_id, amount, currency, status)"
         " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (order_id) DO NOTHING RETURNING id",
         order_id, int(data["user_id"]), amount, data["currency"], outcome)
-    if payment_id is None:
+    if payment_id is not None:
+        recorded = (payment_id, outcome, amount, data["currency"])
+        log.info("order %s %s: %s", order_id, event.event_type, outcome)
+    else:
         row = await conn.fetchrow(
-            "SELECT id, amount, currency, status FROM payments WHERE order_id = $1", order_id)
+            "SELECT id, status, amount, currency FROM payments WHERE order_id = $1", order_id)
+        recorded = (row["id"], row["status"], row["amount"], row["currency"])
         log.info("order %s already decided (%s); re-announcing", order_id, row["status"])
-        await add_event(conn, PAYMENT_COMPLETED, payment_completed(
-            order_id, row["id"], row["status"], row["amount"], row["currency"]))
-        return
-    await add_event(conn, PAYMENT_COMPLETED, payment_completed(
-        order_id, payment_id, outcome, amount, data["currency"]))
-    log.info("order %s %s: %s", order_id, event.event_type, outcome)
+    await add_event(conn, PAYMENT_COMPLETED, payment_completed(order_id, *recorded))
 
 
 def charge_step(processor: Processor) -> TwoPhase:

@@ -54,14 +54,14 @@ whose rows are locked in product-id order (no deadlocks between concurrent order
 moving units on payment takes them in the same order)."""
 
 RESERVE = """
-WITH taken AS (
+WITH wanted AS (SELECT * FROM unnest($2::bigint[], $3::bigint[]) AS w (product_id, quantity)),
+taken AS (
     UPDATE products p SET stock = p.stock - w.quantity, reserved = p.reserved + w.quantity,
         updated_at = now()
-    FROM unnest($2::bigint[], $3::bigint[]) AS w (product_id, quantity)
-    WHERE p.id = w.product_id),
+    FROM wanted w WHERE p.id = w.product_id),
 held AS (INSERT INTO reservations (order_id, state) VALUES ($1, 'RESERVED'))
 INSERT INTO reservation_items (order_id, product_id, quantity)
-SELECT $1, w.product_id, w.quantity FROM unnest($2::bigint[], $3::bigint[]) AS w (product_id, quantity)
+SELECT $1, product_id, quantity FROM wanted
 """
 """Take every line's units and record the reservation with its lines, in one statement."""
 

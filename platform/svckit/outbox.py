@@ -256,13 +256,14 @@ class OutboxRelay:
             self.broker.publish(build_message(e.event_id, e.event_type, e.payload, e.headers,
                                               e.created_at), routing_key=e.event_type)
             for e in events), return_exceptions=True)
-        done = [e for e, result in zip(events, results, strict=True)
-                if not isinstance(result, BaseException)]
+        done: list[OutboxEvent] = []
+        for event, result in zip(events, results, strict=True):
+            if isinstance(result, BaseException):
+                self._in_flight.discard(event.event_id)  # the pass publishes it
+            else:
+                done.append(event)
         if len(done) < len(events):
-            self._in_flight.difference_update(
-                e.event_id for e, result in zip(events, results, strict=True)
-                if isinstance(result, BaseException))
-            self.wake()  # the pass publishes the rest
+            self.wake()
         for event in done:
             OUTBOX_PUBLISHED.labels(event.event_type).inc()
         if done:
