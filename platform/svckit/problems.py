@@ -203,8 +203,11 @@ def is_db_unavailable(exc: BaseException) -> bool:
 
 
 async def _on_db_unavailable(request: Request, exc: Exception) -> Response:
+    """Like the request deadline's 503, it says when to try again: a slow or lost database
+    (an acquire or command timeout) is usually a passing condition."""
     log.warning("database unavailable: %s: %s", type(exc).__name__, exc)
-    return Problem(503, "Database unavailable, try again later").response()
+    return Problem(503, "Database unavailable, try again later",
+                   headers={"Retry-After": "1"}).response()
 
 
 def install_problem_handlers(app: FastAPI) -> None:

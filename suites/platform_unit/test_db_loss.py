@@ -6,8 +6,10 @@ from __future__ import annotations
 import asyncio
 
 import asyncpg
+import httpx
 import pytest
-from svckit.problems import is_db_unavailable
+from fastapi import FastAPI
+from svckit.problems import PROBLEM_MEDIA_TYPE, install_problem_handlers, is_db_unavailable
 
 from suites.platform_unit.conftest import PG_SERVER
 
@@ -56,3 +58,29 @@ def test_server_side_connection_loss_errors_are_unavailable(error: Exception) ->
 def test_bad_values_stay_client_errors() -> None:
     assert not is_db_unavailable(asyncpg.exceptions.DataError("bad value"))
     assert not is_db_unavailable(asyncpg.exceptions.UniqueViolationError("duplicate"))
+
+
+@pytest.mark.parametrize("error", [
+    TimeoutError(),
+    asyncpg.exceptions.ConnectionDoesNotExistError("connection was closed in the middle"),
+], ids=lambda e: type(e).__name__)
+def test_a_lost_database_is_a_503_problem_that_says_when_to_retry(error: Exception) -> None:
+    """Regression (CI, fault-fuzz under order_to_db latency): a pool acquire timing out gave
+    a 503 without `Retry-After`, unlike the request deadline's 503 for the same fault."""
+    app = FastAPI()
+    install_problem_handlers(app)
+
+    @app.get("/boom")
+    async def boom() -> None:
+        raise error
+
+    async def call() -> httpx.Response:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://svc") as client:
+            return await client.get("/boom")
+
+    answer = asyncio.run(call())
+    assert answer.status_code == 503
+    assert answer.headers["content-type"] == PROBLEM_MEDIA_TYPE
+    assert answer.headers["Retry-After"] == "1"
+    assert answer.json()["status"] == 503
