@@ -96,9 +96,8 @@ DEFECTS: tuple[Defect, ...] = (
     Defect("inbox-no-dedupe", "consumer without dedupe",
            "the inbox insert no longer detects a seen event id: every redelivery is applied",
            (Patch("svckit/consumer.py",
-                  "\" ON CONFLICT (event_id) DO NOTHING RETURNING true\",",
-                  "\" ON CONFLICT (event_id) DO UPDATE SET queue = EXCLUDED.queue"
-                  " RETURNING true\","),),
+                  "\" ON CONFLICT (event_id) DO NOTHING\")",
+                  "\" ON CONFLICT (event_id) DO UPDATE SET queue = EXCLUDED.queue\")"),),
            ("platform", "contracts")),
     Defect("no-release-compensation", "saga step without compensation",
            "product-service has no handler for order.payment_failed: a declined order's "

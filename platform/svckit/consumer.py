@@ -37,6 +37,7 @@ from svckit.problems import is_db_unavailable
 from svckit.request_id import HEADER as REQUEST_ID_HEADER
 from svckit.request_id import accept_request_id, request_id_var
 from svckit.settings import ServiceSettings
+from svckit.simple_query import quote_literal
 from svckit.topology import RETRY_LEVELS, QueueSpec, dead_letter_queue, retry_queue
 
 log = logging.getLogger("svckit.consumer")
@@ -230,21 +231,36 @@ class Consumer:
         return await self._in_transaction(event, apply)
 
     async def _in_transaction(self, event: Event, handler: Handler) -> bool:
-        """Run the handler with the inbox row in one transaction; True if already seen."""
-        async with self.limiter, self.pool.acquire() as conn, conn.transaction():
-            fresh = await conn.fetchval(
-                "INSERT INTO inbox (event_id, event_type, queue) VALUES ($1, $2, $3)"
-                " ON CONFLICT (event_id) DO NOTHING RETURNING true",
-                event.event_id, event.event_type, self.spec.name,
-            )
-            if not fresh:
-                log.info("duplicate %s %s ignored", event.event_type, event.event_id)
-                return True
+        """Run the handler with the inbox row in one transaction; True if already seen.
+
+        The transaction is begun by the statement that records the inbox row (one round
+        trip, not two: `svckit.simple_query`), so it is ended here too: COMMIT after the
+        handler, ROLLBACK when anything fails (asyncpg's `transaction()` would send its own
+        BEGIN, and refuses to nest in this one: a handler must not start one)."""
+        async with self.limiter, self.pool.acquire() as conn:
             try:
-                await handler(conn, event)
-            except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
-                raise PoisonMessage(f"bad payload: {exc!r}") from exc
-        return False
+                recorded = await conn.execute(self._begin_and_record(event))
+                fresh = recorded == "INSERT 0 1"
+                if not fresh:
+                    log.info("duplicate %s %s ignored", event.event_type, event.event_id)
+                else:
+                    try:
+                        await handler(conn, event)
+                    except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
+                        raise PoisonMessage(f"bad payload: {exc!r}") from exc
+                if await conn.execute("COMMIT") != "COMMIT":
+                    # A statement failed and the handler went on: the server rolled back.
+                    raise RuntimeError(f"{event.event_type} {event.event_id}: not committed")
+            except BaseException:
+                await _roll_back(conn)
+                raise
+        return not fresh
+
+    def _begin_and_record(self, event: Event) -> str:
+        values = ", ".join(map(quote_literal, (event.event_id, event.event_type, self.spec.name)))
+        return ("BEGIN; INSERT INTO inbox (event_id, event_type, queue)"
+                f" VALUES ({values})"
+                " ON CONFLICT (event_id) DO NOTHING")
 
     async def _republish(self, message: AbstractIncomingMessage, queue: str,
                          extra_headers: dict[str, Any]) -> None:
@@ -288,6 +304,22 @@ class Consumer:
         DEAD_LETTERED.labels(self.spec.name).inc()
         CONSUMED.labels(self.spec.name, "dead_lettered").inc()
         log.error("dead-lettered message %s: %s", message.message_id, reason)
+
+
+async def _roll_back(conn: asyncpg.Connection) -> None:
+    """End a failed (or interrupted) consumer transaction. Sent whatever the client thinks
+    the state is (after a cancelled BEGIN the server may be inside the transaction; with
+    none open, ROLLBACK is only a warning); a connection that cannot roll back is closed,
+    so it never goes back to the pool inside a transaction."""
+    if conn.is_closed():
+        return
+    try:
+        await conn.execute("ROLLBACK")
+    except Exception:
+        conn.terminate()  # the caller raises the error that made it roll back
+    except BaseException:
+        conn.terminate()
+        raise
 
 
 async def _close_quietly(channel: AbstractChannel) -> None:
