@@ -32,7 +32,7 @@ import orjson
 from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractIncomingMessage
 
 from svckit.metrics import CONSUMED, CONSUMER_RETRIES, DEAD_LETTERED
-from svckit.outbox import OutboxEvent, collecting
+from svckit.outbox import OutboxEvent, collecting, insert_statement, written_at_commit
 from svckit.problems import is_db_unavailable
 from svckit.request_id import HEADER as REQUEST_ID_HEADER
 from svckit.request_id import accept_request_id, request_id_var
@@ -233,22 +233,24 @@ class Consumer:
     async def _in_transaction(self, event: Event, handler: Handler) -> bool:
         """Run the handler with the inbox row in one transaction; True if already seen.
 
-        The transaction is begun by the statement that records the inbox row (one round
-        trip, not two: `svckit.simple_query`), so it is ended here too: COMMIT after the
-        handler, ROLLBACK when anything fails (asyncpg's `transaction()` would send its own
-        BEGIN, and refuses to nest in this one: a handler must not start one)."""
+        The transaction is begun by the statement that records the inbox row, and the
+        handler's outbox events are written by the statement that commits it (one round
+        trip each instead of two: `svckit.simple_query`), so it is ended here too: COMMIT
+        after the handler, ROLLBACK when anything fails (asyncpg's `transaction()` would
+        send its own BEGIN, and refuses to nest in this one: a handler must not start one)."""
         async with self.limiter, self.pool.acquire() as conn:
             try:
                 recorded = await conn.execute(self._begin_and_record(event))
                 fresh = recorded == "INSERT 0 1"
-                if not fresh:
-                    log.info("duplicate %s %s ignored", event.event_type, event.event_id)
-                else:
-                    try:
-                        await handler(conn, event)
-                    except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
-                        raise PoisonMessage(f"bad payload: {exc!r}") from exc
-                if await conn.execute("COMMIT") != "COMMIT":
+                with written_at_commit() as events:
+                    if not fresh:
+                        log.info("duplicate %s %s ignored", event.event_type, event.event_id)
+                    else:
+                        try:
+                            await handler(conn, event)
+                        except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
+                            raise PoisonMessage(f"bad payload: {exc!r}") from exc
+                if await conn.execute(insert_statement(events) + "COMMIT") != "COMMIT":
                     # A statement failed and the handler went on: the server rolled back.
                     raise RuntimeError(f"{event.event_type} {event.event_id}: not committed")
             except BaseException:

@@ -45,6 +45,7 @@ from svckit.metrics import OUTBOX_BACKLOG, OUTBOX_PUBLISHED
 from svckit.request_id import HEADER as REQUEST_ID_HEADER
 from svckit.request_id import current_request_id
 from svckit.settings import ServiceSettings
+from svckit.simple_query import quote_literal
 
 log = logging.getLogger("svckit.outbox")
 NOTIFY_CHANNEL = "svckit_outbox"
@@ -111,16 +112,39 @@ def event_headers() -> dict[str, Any]:
     return {REQUEST_ID_HEADER: current_request_id() or ""}
 
 
+_written_at_commit: contextvars.ContextVar[list[OutboxEvent] | None] = contextvars.ContextVar(
+    "svckit_outbox_written_at_commit", default=None)
+
+
+@contextlib.contextmanager
+def written_at_commit() -> Iterator[list[OutboxEvent]]:
+    """For the owner of a transaction that ends with a simple-query COMMIT (the saga
+    consumer): inside this block `add_event` only notes its events, and the owner sends
+    `insert_statement(events)` in front of its COMMIT, saving a round trip per event."""
+    events: list[OutboxEvent] = []
+    token = _written_at_commit.set(events)
+    try:
+        yield events
+    finally:
+        _written_at_commit.reset(token)
+
+
 async def add_event(conn: asyncpg.Connection, event_type: str, payload: dict[str, Any]
                     ) -> uuid.UUID:
     """Record an event to publish; call inside the transaction of the state change.
 
     A statement that writes its state change and its event at once (one round trip, see
     order-service's `create_order`) inserts the outbox row itself, with `event_headers()`
-    and a NOTIFY on `NOTIFY_CHANNEL` carrying the event id, as this does, and `collect`s it."""
+    and a NOTIFY on `NOTIFY_CHANNEL` carrying the event id, as this does, and `collect`s it.
+    Inside `written_at_commit()` the row is written later, with the transaction's COMMIT."""
     event_id = uuid.uuid4()
     headers = event_headers()
-    collect(OutboxEvent(event_id, event_type, payload, headers, datetime.now(UTC)))
+    event = OutboxEvent(event_id, event_type, payload, headers, datetime.now(UTC))
+    collect(event)
+    deferred = _written_at_commit.get()
+    if deferred is not None:
+        deferred.append(event)
+        return event_id
     # One round trip: the NOTIFY rides on the INSERT (delivered at commit, as before).
     await conn.execute(
         "WITH added AS (INSERT INTO outbox (event_id, event_type, payload, headers)"
@@ -128,6 +152,21 @@ async def add_event(conn: asyncpg.Connection, event_type: str, payload: dict[str
         event_id, event_type, payload, headers, NOTIFY_CHANNEL,
     )
     return event_id
+
+
+def insert_statement(events: list[OutboxEvent]) -> str:
+    """The outbox rows of `events` and their NOTIFYs as one simple-query statement (values
+    quoted as literals, see `svckit.simple_query`), for a transaction's owner to send with
+    its COMMIT; empty for no events."""
+    if not events:
+        return ""
+    rows = ", ".join(
+        f"({quote_literal(str(e.event_id))}::uuid, {quote_literal(e.event_type)},"
+        f" {quote_literal(orjson.dumps(e.payload).decode())}::jsonb,"
+        f" {quote_literal(orjson.dumps(e.headers).decode())}::jsonb)" for e in events)
+    return ("WITH added AS (INSERT INTO outbox (event_id, event_type, payload, headers)"
+            f" VALUES {rows} RETURNING event_id)"
+            f" SELECT pg_notify({quote_literal(NOTIFY_CHANNEL)}, event_id::text) FROM added; ")
 
 
 def build_message(event_id: uuid.UUID, event_type: str, payload: dict[str, Any],

@@ -2,9 +2,10 @@
 records the inbox row (`svckit.simple_query`), so the consumer commits and rolls back itself.
 
 What must hold: a first delivery is applied once and committed with its inbox row; a
-redelivery is recognised and not applied; a failing or interrupted handler leaves nothing
-behind and its connection goes back to the pool outside any transaction; an event id is
-stored exactly as sent, whatever quotes or backslashes it holds.
+redelivery is recognised and not applied; the outbox events a handler adds are written (and
+NOTIFYed) by the statement that commits, exactly as given; a failing or interrupted handler
+leaves nothing behind and its connection goes back to the pool outside any transaction; an
+event id is stored exactly as sent, whatever quotes or backslashes it holds.
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import pytest
 from svckit.consumer import Consumer, Event
 from svckit.db import create_pool, ensure_database
 from svckit.migrations import apply_migrations, load_migrations
+from svckit.outbox import NOTIFY_CHANNEL, add_event, collecting
 from svckit.settings import ServiceSettings
 from svckit.simple_query import quote_literal
 from svckit.topology import QueueSpec
@@ -102,6 +104,7 @@ def test_a_first_delivery_is_applied_once_and_a_redelivery_is_not(scratch_databa
 
 async def _fails(conn: asyncpg.Connection, event: Event) -> None:
     await _record_effect(conn, event)
+    await add_event(conn, "unit.followed", {"after": event.event_id})
     raise RuntimeError("the handler broke after writing")
 
 
@@ -124,6 +127,7 @@ def test_a_failed_handler_leaves_nothing_and_no_open_transaction(
             with pytest.raises(RuntimeError):
                 await consumer.deliver(_event("doomed"))
             assert await _state(pool) == ([], [])
+            assert await pool.fetchval("SELECT count(*) FROM outbox") == 0
             assert not await _in_transaction_after(pool)
             # The same event is processed normally once the handler works.
             assert await _consumer(pool, _record_effect).deliver(_event("doomed")) is False
@@ -155,6 +159,50 @@ def test_an_interrupted_delivery_leaves_nothing_and_no_open_transaction(
             assert await _state(pool) == ([], [])
             assert not await _in_transaction_after(pool)
         finally:
+            await pool.close()
+
+    asyncio.run(scenario())
+
+
+PAYLOADS = [{"text": text, "n": n, "nested": {"list": [text, None, True, 1.5]}}
+            for n, text in enumerate(TRICKY_IDS)]
+
+
+def test_a_handlers_events_are_written_and_notified_with_the_commit(scratch_database: str
+                                                                    ) -> None:
+    async def scenario() -> None:
+        pool = await _pool(scratch_database)
+        listener = await asyncpg.connect(scratch_database)
+        notified: list[str] = []
+        await listener.add_listener(NOTIFY_CHANNEL, lambda *args: notified.append(args[3]))
+        try:
+            async def announce(conn: asyncpg.Connection, event: Event) -> None:
+                await _record_effect(conn, event)
+                for payload in PAYLOADS:
+                    await add_event(conn, "unit.followed", payload)
+                assert await conn.fetchval("SELECT count(*) FROM outbox") == 0  # not yet
+
+            with collecting() as collected:
+                assert await _consumer(pool, announce).deliver(_event("announcing")) is False
+            rows = await pool.fetch(
+                "SELECT event_id, event_type, payload, headers FROM outbox ORDER BY id")
+            assert [r["payload"] for r in rows] == PAYLOADS
+            assert {r["event_type"] for r in rows} == {"unit.followed"}
+            assert [r["event_id"] for r in rows] == [e.event_id for e in collected]
+            assert [r["headers"] for r in rows] == [e.headers for e in collected]
+            for _ in range(50):
+                if len(notified) == len(rows):
+                    break
+                await asyncio.sleep(0.02)
+            assert notified == [str(r["event_id"]) for r in rows]
+            # Outside a consumer's transaction add_event writes at once, as before.
+            async with pool.acquire() as conn, conn.transaction():
+                await add_event(conn, "unit.direct", {"n": 1})
+                assert await conn.fetchval(
+                    "SELECT count(*) FROM outbox WHERE event_type = 'unit.direct'") == 1
+            assert not await _in_transaction_after(pool)
+        finally:
+            await listener.close()
             await pool.close()
 
     asyncio.run(scenario())
