@@ -40,12 +40,29 @@ def instance_env(spec: str) -> dict[str, str]:
             "CRASHCART_DATABASE_SUFFIX": suffix, "CRASHCART_RABBITMQ_VHOST": vhost}
 
 
+READ_TABLE = re.compile(r"^\| target \(concurrency (\d+)\) \| req/s \| p50 ms \|", re.M)
+READ_ROW = re.compile(r"^\| ([^|]+?) \| ([\d.]+) \| ([\d.]+) \|")
+
+
 def figures(output: str) -> dict[str, float]:
+    """The headline figures of one platform_bench output: the checkout's, then per read-path
+    table (one per concurrency) each target's req/s and p50."""
     found = {}
     for name, pattern in FIGURES.items():
         match = re.search(pattern, output)
         if match:
             found[name] = float(match.group(1))
+    for table in READ_TABLE.finditer(output):
+        concurrency = table.group(1)
+        for line in output[table.end():].splitlines()[1:]:
+            if line.startswith("|---"):
+                continue
+            row = READ_ROW.match(line)
+            if row is None:
+                break
+            target = row.group(1)
+            found[f"reads c={concurrency} {target} req/s"] = float(row.group(2))
+            found[f"reads c={concurrency} {target} p50 ms"] = float(row.group(3))
     return found
 
 
@@ -71,13 +88,19 @@ def main(argv: list[str] | None = None) -> None:
                 [sys.executable, "-m", "load.benchmarks.platform_bench", *args.bench_args],
                 env=env, capture_output=True, text=True, timeout=900, check=False)
             text = run.stdout + run.stderr
-            (args.out / f"{side}-{index + 1}.txt").write_text(text, encoding="utf-8")
+            saved = args.out / f"{side}-{index + 1}.txt"
+            saved.write_text(text, encoding="utf-8")
+            if run.returncode != 0:
+                print(f"round {index + 1} {side}: platform_bench failed (exit "
+                      f"{run.returncode}); its output is in {saved}", flush=True)
+                continue
             found = figures(text)
             results[side].append(found)
             print(f"round {index + 1} {side}: load {load:.1f}  "
                   + "  ".join(f"{k} {v:g}" for k, v in found.items()), flush=True)
     print("\n| median of rounds | A | B | B/A |\n|---|---:|---:|---:|")
-    for name in FIGURES:
+    names = dict.fromkeys(name for side in ("A", "B") for run in results[side] for name in run)
+    for name in names:
         a = [r[name] for r in results["A"] if name in r]
         b = [r[name] for r in results["B"] if name in r]
         if a and b:
