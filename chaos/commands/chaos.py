@@ -2,7 +2,8 @@
 
 ``crashcart chaos run FILE [--journal PATH] [--seed N]`` exits 0 when the experiment
 completed with every invariant holding, 1 when it deviated or failed, 2 on a bad file,
-3 when the steady state was not met before the method (aborted), 130 when interrupted
+3 when the steady state was not met before the method (aborted) or the platform does not
+answer at all (nothing run), 130 when interrupted
 (rollbacks ran; SIGTERM is treated as Ctrl-C).
 """
 
@@ -12,7 +13,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from chaos.commands.common import USAGE, fail, sigterm_as_interrupt
+from chaos.commands.common import NOT_UP, USAGE, fail, platform_missing, sigterm_as_interrupt
 from chaos.topology import Topology
 
 
@@ -45,6 +46,8 @@ def handle_run(args: argparse.Namespace, topology: Topology) -> int:
         experiment.seed = args.seed
     sigterm_as_interrupt()
     ctx = FaultContext.from_environment(args.state_dir)
+    if platform_missing("run", ctx.topology.gateway_url, ctx.toxiproxy_url):
+        return NOT_UP
     print(f"experiment: {experiment.title} (seed {experiment.seed})", flush=True)
     try:
         result = run_experiment(experiment, ctx=ctx, journal_path=args.journal,

@@ -5,9 +5,9 @@
 selection (every edge, fault, phase and service once, ~2-4 min); ``--extra-instance`` splits
 the cells over more platform instances (brought up and down here), ``--shard`` runs one
 share. Exit 0 when no cell breached an invariant, 1 otherwise, 2 for a usage error (on
-stderr), 130 when interrupted (the cells done so far are still written). ``replay JOURNAL``: re-run a journal's experiment with its seed and fault
+stderr), 3 when the platform does not answer (nothing run), 130 when interrupted (the cells done so far are still written). ``replay JOURNAL``: re-run a journal's experiment with its seed and fault
 schedule; exit 0 when it completed, 1 when it deviated (it says whether that is the
-recorded outcome). ``shrink JOURNAL``: reduce a failing journal's schedule (each trial a real
+recorded outcome), 3 when the platform does not answer. ``shrink JOURNAL``: reduce a failing journal's schedule (each trial a real
 run) and write the minimal one as a replayable journal.
 """
 
@@ -19,7 +19,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-from chaos.commands.common import USAGE, fail, load_journal_or_none, sigterm_as_interrupt
+from chaos.commands.common import (
+    NOT_UP,
+    USAGE,
+    fail,
+    load_journal_or_none,
+    platform_missing,
+    sigterm_as_interrupt,
+)
 from chaos.topology import Topology
 
 
@@ -93,6 +100,8 @@ def handle_matrix(args: argparse.Namespace, topology: Topology) -> int:
     out = args.json or out_dir / "matrix.json"
     if args.extra_instance:
         return _parallel(args, cells, out_dir, out)
+    if platform_missing("matrix", ctx.topology.gateway_url, ctx.toxiproxy_url):
+        return NOT_UP
     return _serial(args, cells, ctx, out_dir, out)
 
 
@@ -184,6 +193,8 @@ def handle_replay(args: argparse.Namespace, topology: Topology) -> int:
         return USAGE
     sigterm_as_interrupt()
     ctx = FaultContext.from_environment(args.state_dir)
+    if platform_missing("replay", ctx.topology.gateway_url, ctx.toxiproxy_url):
+        return NOT_UP
     experiment = recorded.experiment
     print(f"replay: {experiment.title} (seed {experiment.seed}; recorded {recorded.status}"
           + (f", failed {', '.join(recorded.failed_invariants)}"
@@ -215,6 +226,8 @@ def handle_shrink(args: argparse.Namespace, topology: Topology) -> int:
         return USAGE
     sigterm_as_interrupt()
     ctx = FaultContext.from_environment(args.state_dir)
+    if platform_missing("shrink", ctx.topology.gateway_url, ctx.toxiproxy_url):
+        return NOT_UP
     oracle = experiment_oracle(lambda e: run_experiment(e, ctx=ctx).journal.as_json())
     try:
         result = shrink(recorded.experiment, invariant, oracle,

@@ -1,5 +1,6 @@
 """What the ``crashcart chaos`` actions share: SIGTERM handled as Ctrl-C (so the rollbacks
-run), usage errors on stderr with the command's name, and "load a journal or exit 2"."""
+run), usage errors on stderr with the command's name, "load a journal or exit 2", and "is
+the platform there at all" before anything is injected."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ if TYPE_CHECKING:
     from chaos.matrix.replay import Recorded
 
 USAGE = 2
+NOT_UP = 3
+"""Exit status when the platform (gateway or Toxiproxy) does not answer: nothing was run."""
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -36,3 +39,22 @@ def load_journal_or_none(command: str, path: Path) -> Recorded | None:
     except (OSError, ValueError) as exc:
         fail(command, str(exc))
         return None
+
+
+def platform_missing(command: str, gateway_url: str, toxiproxy_url: str) -> bool:
+    """Say on stderr and return True when the gateway or Toxiproxy does not answer at all.
+
+    Without it every experiment (every cell of a matrix) waited out its steady-state probe
+    and failed with "connection refused", ~30 s a cell. Any HTTP answer counts: a platform
+    that is up but not ready is the steady-state probe's business."""
+    import httpx
+
+    for name, url in (("the gateway", f"{gateway_url.rstrip('/')}/health"),
+                      ("Toxiproxy", f"{toxiproxy_url.rstrip('/')}/version")):
+        try:
+            httpx.get(url, timeout=5.0)
+        except httpx.HTTPError as exc:
+            fail(command, f"{name} does not answer at {url} ({exc or type(exc).__name__}); "
+                          "is the platform up? (`crashcart up`)")
+            return True
+    return False

@@ -312,3 +312,22 @@ def test_the_command_lists_the_tiers_and_refuses_a_non_journal(tmp_path: Path) -
     assert sorted(listed) == sorted(c.id for c in full_matrix(load_topology()))
     bad = crashcart("matrix", "--list", "--shard", "3/3")
     assert bad.returncode == 2 and "shard 3/3" in bad.stderr
+
+
+@pytest.mark.parametrize("action", [
+    ["matrix", "--only", "user_to_db:*"],
+    ["run", str(REPO_ROOT / "chaos" / "experiments" / "examples" / "product-db-cut.yaml")],
+], ids=["matrix", "run"])
+def test_with_no_platform_the_chaos_actions_stop_at_once_and_say_so(
+        tmp_path: Path, action: list[str]) -> None:
+    """Regression: with nothing listening every matrix cell waited out its steady-state
+    probe and failed with "connection refused" (~30 s a cell, 96 cells for '*_to_db:*')."""
+    env = {**os.environ, "CRASHCART_PORT_OFFSET": "9400"}  # an instance nobody started
+    started = time.monotonic()
+    answer = subprocess.run(
+        [sys.executable, "-m", "chaos.cli", "--state-dir", str(tmp_path), "chaos", *action],
+        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert answer.returncode == 3, (answer.stdout, answer.stderr)
+    assert "does not answer" in answer.stderr and "crashcart up" in answer.stderr
+    assert time.monotonic() - started < 20
+    assert not (tmp_path / "chaos").exists()  # nothing run, no journals
