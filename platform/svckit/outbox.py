@@ -75,17 +75,23 @@ _collector: contextvars.ContextVar[list[OutboxEvent] | None] = contextvars.Conte
 
 
 @contextlib.contextmanager
-def collecting() -> Iterator[list[OutboxEvent]]:
+def _gathered_in(var: contextvars.ContextVar[list[OutboxEvent] | None]
+                 ) -> Iterator[list[OutboxEvent]]:
+    """A fresh list in `var` for the block, the previous value back after it."""
+    events: list[OutboxEvent] = []
+    token = var.set(events)
+    try:
+        yield events
+    finally:
+        var.reset(token)
+
+
+def collecting() -> contextlib.AbstractContextManager[list[OutboxEvent]]:
     """Collect the events recorded in this block (`add_event`, `collect`): once the block's
     transaction has committed, its writer hands them to `OutboxRelay.hand_over`, which
     publishes them without reading them back. Events of a block that fails are dropped
     here (their rows, if committed after all, are published by the relay's own pass)."""
-    events: list[OutboxEvent] = []
-    token = _collector.set(events)
-    try:
-        yield events
-    finally:
-        _collector.reset(token)
+    return _gathered_in(_collector)
 
 
 _collected_ids: collections.OrderedDict[str, None] = collections.OrderedDict()
@@ -116,17 +122,11 @@ _written_at_commit: contextvars.ContextVar[list[OutboxEvent] | None] = contextva
     "svckit_outbox_written_at_commit", default=None)
 
 
-@contextlib.contextmanager
-def written_at_commit() -> Iterator[list[OutboxEvent]]:
+def written_at_commit() -> contextlib.AbstractContextManager[list[OutboxEvent]]:
     """For the owner of a transaction that ends with a simple-query COMMIT (the saga
     consumer): inside this block `add_event` only notes its events, and the owner sends
     `insert_statement(events)` in front of its COMMIT, saving a round trip per event."""
-    events: list[OutboxEvent] = []
-    token = _written_at_commit.set(events)
-    try:
-        yield events
-    finally:
-        _written_at_commit.reset(token)
+    return _gathered_in(_written_at_commit)
 
 
 async def add_event(conn: asyncpg.Connection, event_type: str, payload: dict[str, Any]
