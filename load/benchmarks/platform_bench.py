@@ -423,6 +423,7 @@ def main(argv: list[str] | None = None) -> None:
     cpu0 = time.process_time()
     databases = [load_topology().service(name).database for name in args.service_urls]
     cpu_before = platform_cpu.snapshot(databases)
+    shared_before = platform_cpu.shared_snapshot()
     before = service_timings.snapshot(args.service_urls)
     checkouts = checkout_throughput(args.gateway_url, buyers=args.buyers,
                                     checkouts=args.checkouts, max_seconds=args.checkout_seconds,
@@ -431,9 +432,11 @@ def main(argv: list[str] | None = None) -> None:
     client_cpu = 100 * (time.process_time() - cpu0) / max(checkouts.seconds, 1e-9)
     after = service_timings.snapshot(args.service_urls)
     cpu_after = platform_cpu.snapshot(databases)
+    shared_after = platform_cpu.shared_snapshot()
     print("\n" + checkout_table(checkouts, args.buyers))
     print("\nCPU of the platform's own processes per completed checkout (setup included):\n"
-          + platform_cpu.table(cpu_before, cpu_after, checkouts.completed))
+          + platform_cpu.table(cpu_before, cpu_after, checkouts.completed)
+          + "\n" + platform_cpu.shared_line(shared_before, shared_after, checkouts.completed))
     inside = service_timings.delta(before, after)
     print("\n" + request_stages_table(checkouts, inside))
     print("\n" + saga_stages.stages_table(checkouts.stages))

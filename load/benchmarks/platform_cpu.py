@@ -66,3 +66,30 @@ def table(before: Snapshot, after: Snapshot, checkouts: int) -> str:
         rows.append(f"| {name} | {1e3 * by_name[name] / checkouts:.1f} |")
     rows.append(f"| **platform total** | **{1e3 * total / checkouts:.1f}** |")
     return "\n".join(rows)
+
+
+def shared_snapshot() -> dict[str, float]:
+    """CPU seconds so far of what the platform shares with other instances or tenants: the
+    RabbitMQ server (every ``beam.smp``) and the whole machine (every CPU's busy time:
+    user, nice, system, irq, softirq; not idle, iowait or steal). Per checkout, the
+    machine's figure is what a throughput goal on this machine must fit in."""
+    broker = 0.0
+    for process in psutil.process_iter(["name"]):
+        try:
+            if process.info["name"] == "beam.smp":
+                times = process.cpu_times()
+                broker += times.user + times.system
+        except (psutil.Error, OSError):
+            continue
+    cpu = psutil.cpu_times()
+    busy = cpu.user + cpu.nice + cpu.system + getattr(cpu, "irq", 0.0) + getattr(cpu, "softirq", 0.0)
+    return {"RabbitMQ (shared)": broker, "machine (everything)": busy}
+
+
+def shared_line(before: dict[str, float], after: dict[str, float], checkouts: int) -> str:
+    """One line: the shared figures' CPU ms per completed checkout."""
+    if checkouts <= 0:
+        return "(no checkout completed: shared CPU not measured)"
+    return "outside the platform's own processes, per checkout: " + ", ".join(
+        f"{name} {1e3 * (after[name] - before.get(name, 0.0)) / checkouts:.1f} ms"
+        for name in after)

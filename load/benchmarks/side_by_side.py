@@ -26,6 +26,8 @@ FIGURES: dict[str, str] = {
     "saga p50 ms (server)": r"saga, created_at -> updated_at p50 / p99 ms \| ([\d.]+) /",
     "accept -> PAID p50 ms": r"accept -> PAID seen by the buyer p50 / p99 ms \| ([\d.]+) /",
     "platform CPU ms per checkout": r"\*\*platform total\*\* \| \*\*([\d.]+)\*\*",
+    "RabbitMQ CPU ms per checkout": r"RabbitMQ \(shared\) ([\d.]+) ms",
+    "machine CPU ms per checkout": r"machine \(everything\) ([\d.]+) ms",
 }
 
 
