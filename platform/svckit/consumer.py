@@ -205,6 +205,8 @@ class Consumer:
         event_type = message.type or message.routing_key or ""
         event_id = message.message_id or hashlib.sha256(
             event_type.encode() + b"\0" + message.body).hexdigest()
+        if "\x00" in event_id:
+            raise PoisonMessage("the message id holds a NUL character (no inbox can record it)")
         return Event(event_id=event_id, event_type=event_type, payload=payload, attempt=attempt)
 
     async def deliver(self, event: Event) -> bool:

@@ -1,5 +1,6 @@
 """Saga consumers on the real broker: a poison message is parked in the dead-letter queue
-(and counted), and a redelivered event is recognised by the inbox and not applied twice.
+(and counted), and a redelivered event is recognised by the inbox and not applied twice,
+whatever characters its message id holds.
 
 The tests publish straight to the platform's topic exchange, as a misbehaving producer or
 a broker redelivery would, and observe the outcome through the broker and /metrics.
@@ -85,11 +86,29 @@ def test_a_poison_message_is_parked_in_the_dead_letter_queue(running_platform: A
         assert parked == b"{not json"
 
 
-def test_a_redelivered_event_is_applied_once(running_platform: Any) -> None:
+def test_a_message_id_with_a_nul_character_is_parked_at_once(running_platform: Any) -> None:
+    """The inbox cannot record such an id (PostgreSQL text holds no NUL): dead-lettered on
+    its first delivery, not retried."""
+    url = _amqp_url(running_platform)
+    exchange = running_platform.topology.rabbitmq.exchange
+    message_id = f"nul-{uuid.uuid4().hex}\x00tail"
+    body = orjson.dumps({"order_id": 2**40 + uuid.uuid4().int % 2**20, "user_id": 1})
+    retried = _counter(running_platform, CONSUMED, queue=PRODUCT_QUEUE, outcome="retried")
+    asyncio.run(_publish(url, exchange, "order.paid", body, message_id))
+    parked = poll_until(
+        lambda: asyncio.run(_take_from(url, dead_letter_queue(PRODUCT_QUEUE), message_id)),
+        lambda found: found is not None, timeout=10.0)
+    assert parked == body
+    assert _counter(running_platform, CONSUMED, queue=PRODUCT_QUEUE, outcome="retried") == retried
+
+
+@pytest.mark.parametrize("id_prefix", ["dup-", "it's a \\ '); DROP TABLE inbox; -- "],
+                         ids=["plain", "quotes-and-backslashes"])
+def test_a_redelivered_event_is_applied_once(running_platform: Any, id_prefix: str) -> None:
     """Two copies of one event (same message id): the inbox lets one through."""
     url = _amqp_url(running_platform)
     exchange = running_platform.topology.rabbitmq.exchange
-    message_id = f"dup-{uuid.uuid4().hex}"
+    message_id = f"{id_prefix}{uuid.uuid4().hex}"
     # order.paid for an order product-service never reserved: applying it changes nothing,
     # so only the inbox's verdict (processed vs duplicate) is observable.
     body = orjson.dumps({"order_id": 2**40 + uuid.uuid4().int % 2**20, "user_id": 1})
