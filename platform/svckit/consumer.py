@@ -244,7 +244,7 @@ class Consumer:
             try:
                 recorded = await conn.execute(self._begin_and_record(event))
                 fresh = recorded == "INSERT 0 1"
-                with written_at_commit() as events:
+                with written_at_commit() as outbox_rows:
                     if not fresh:
                         log.info("duplicate %s %s ignored", event.event_type, event.event_id)
                     else:
@@ -252,7 +252,7 @@ class Consumer:
                             await handler(conn, event)
                         except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
                             raise PoisonMessage(f"bad payload: {exc!r}") from exc
-                if await conn.execute(insert_statement(events) + "COMMIT") != "COMMIT":
+                if await conn.execute(insert_statement(outbox_rows) + "COMMIT") != "COMMIT":
                     # A statement failed and the handler went on: the server rolled back.
                     raise RuntimeError(f"{event.event_type} {event.event_id}: not committed")
             except BaseException:

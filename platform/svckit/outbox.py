@@ -34,7 +34,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import aio_pika
 import asyncpg
@@ -48,6 +48,7 @@ from svckit.settings import ServiceSettings
 from svckit.simple_query import quote_literal
 
 log = logging.getLogger("svckit.outbox")
+T = TypeVar("T")
 NOTIFY_CHANNEL = "svckit_outbox"
 BATCH = 100
 SEEN = 4 * BATCH
@@ -75,13 +76,12 @@ _collector: contextvars.ContextVar[list[OutboxEvent] | None] = contextvars.Conte
 
 
 @contextlib.contextmanager
-def _gathered_in(var: contextvars.ContextVar[list[OutboxEvent] | None]
-                 ) -> Iterator[list[OutboxEvent]]:
+def _gathered_in(var: contextvars.ContextVar[list[T] | None]) -> Iterator[list[T]]:
     """A fresh list in `var` for the block, the previous value back after it."""
-    events: list[OutboxEvent] = []
-    token = var.set(events)
+    gathered: list[T] = []
+    token = var.set(gathered)
     try:
-        yield events
+        yield gathered
     finally:
         var.reset(token)
 
@@ -118,14 +118,15 @@ def event_headers() -> dict[str, Any]:
     return {REQUEST_ID_HEADER: current_request_id() or ""}
 
 
-_written_at_commit: contextvars.ContextVar[list[OutboxEvent] | None] = contextvars.ContextVar(
+_written_at_commit: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar(
     "svckit_outbox_written_at_commit", default=None)
 
 
-def written_at_commit() -> contextlib.AbstractContextManager[list[OutboxEvent]]:
+def written_at_commit() -> contextlib.AbstractContextManager[list[str]]:
     """For the owner of a transaction that ends with a simple-query COMMIT (the saga
-    consumer): inside this block `add_event` only notes its events, and the owner sends
-    `insert_statement(events)` in front of its COMMIT, saving a round trip per event."""
+    consumer): inside this block `add_event` only renders its events' outbox rows, and the
+    owner sends `insert_statement(rows)` in front of its COMMIT, saving a round trip per
+    event. (Rendered at once, so a payload that cannot be stored fails in its handler.)"""
     return _gathered_in(_written_at_commit)
 
 
@@ -143,7 +144,7 @@ async def add_event(conn: asyncpg.Connection, event_type: str, payload: dict[str
     collect(event)
     deferred = _written_at_commit.get()
     if deferred is not None:
-        deferred.append(event)
+        deferred.append(_row_literal(event))
         return event_id
     # One round trip: the NOTIFY rides on the INSERT (delivered at commit, as before).
     await conn.execute(
@@ -154,18 +155,21 @@ async def add_event(conn: asyncpg.Connection, event_type: str, payload: dict[str
     return event_id
 
 
-def insert_statement(events: list[OutboxEvent]) -> str:
-    """The outbox rows of `events` and their NOTIFYs as one simple-query statement (values
-    quoted as literals, see `svckit.simple_query`), for a transaction's owner to send with
-    its COMMIT; empty for no events."""
-    if not events:
+def _row_literal(event: OutboxEvent) -> str:
+    """An event's outbox row as a VALUES tuple of literals (`svckit.simple_query`)."""
+    return (f"({quote_literal(str(event.event_id))}::uuid, {quote_literal(event.event_type)},"
+            f" {quote_literal(orjson.dumps(event.payload).decode())}::jsonb,"
+            f" {quote_literal(orjson.dumps(event.headers).decode())}::jsonb)")
+
+
+def insert_statement(rows: list[str]) -> str:
+    """The outbox rows `add_event` rendered inside `written_at_commit()`, with their
+    NOTIFYs, as one simple-query statement for the transaction's owner to send with its
+    COMMIT; empty for no rows."""
+    if not rows:
         return ""
-    rows = ", ".join(
-        f"({quote_literal(str(e.event_id))}::uuid, {quote_literal(e.event_type)},"
-        f" {quote_literal(orjson.dumps(e.payload).decode())}::jsonb,"
-        f" {quote_literal(orjson.dumps(e.headers).decode())}::jsonb)" for e in events)
     return ("WITH added AS (INSERT INTO outbox (event_id, event_type, payload, headers)"
-            f" VALUES {rows} RETURNING event_id)"
+            f" VALUES {', '.join(rows)} RETURNING event_id)"
             f" SELECT pg_notify({quote_literal(NOTIFY_CHANNEL)}, event_id::text) FROM added; ")
 
 

@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 
 import asyncpg
 import pytest
-from svckit.consumer import Consumer, Event
+from svckit.consumer import Consumer, Event, PoisonMessage
 from svckit.db import create_pool, ensure_database
 from svckit.migrations import apply_migrations, load_migrations
 from svckit.outbox import NOTIFY_CHANNEL, add_event, collecting
@@ -156,6 +156,26 @@ def test_an_interrupted_delivery_leaves_nothing_and_no_open_transaction(
             delivery.cancel()
             with pytest.raises(asyncio.CancelledError):
                 await delivery
+            assert await _state(pool) == ([], [])
+            assert not await _in_transaction_after(pool)
+        finally:
+            await pool.close()
+
+    asyncio.run(scenario())
+
+
+def test_an_event_that_cannot_be_stored_fails_its_handler_as_a_bad_payload(
+        scratch_database: str) -> None:
+    """As when add_event wrote at once: the payload is rendered inside the handler."""
+    async def scenario() -> None:
+        pool = await _pool(scratch_database)
+        try:
+            async def unstorable(conn: asyncpg.Connection, event: Event) -> None:
+                await _record_effect(conn, event)
+                await add_event(conn, "unit.followed", {"not json": object()})
+
+            with pytest.raises(PoisonMessage, match="bad payload"):
+                await _consumer(pool, unstorable).deliver(_event("unstorable"))
             assert await _state(pool) == ([], [])
             assert not await _in_transaction_after(pool)
         finally:
