@@ -54,6 +54,18 @@ def _watch_resets(loop: asyncio.AbstractEventLoop) -> None:
     loop.crashcart_reports = reports  # type: ignore[attr-defined]
 
 
+def _with_pool(dsn: str, scenario: Callable[[asyncpg.Pool], Awaitable[None]]) -> None:
+    """Run `scenario` with a pool of one connection on a fresh database (see `_pool`)."""
+    async def run() -> None:
+        pool = await _pool(dsn)
+        try:
+            await scenario(pool)
+        finally:
+            await pool.close()
+
+    asyncio.run(run())
+
+
 def _consumer(pool: asyncpg.Pool, body: Body) -> Consumer:
     settings = ServiceSettings(service_name="product",  # type: ignore[call-arg]
                                database_url="postgresql://unused/unused")
@@ -85,21 +97,17 @@ async def _in_transaction_after(pool: asyncpg.Pool) -> bool:
 
 
 def test_a_first_delivery_is_applied_once_and_a_redelivery_is_not(scratch_database: str) -> None:
-    async def scenario() -> None:
-        pool = await _pool(scratch_database)
-        try:
-            consumer = _consumer(pool, _record_effect)
-            for event_id in TRICKY_IDS:
-                assert await consumer.deliver(_event(event_id)) is False
-                assert await consumer.deliver(_event(event_id)) is True
-            inbox, effects = await _state(pool)
-            assert inbox == sorted(TRICKY_IDS)
-            assert effects == sorted(TRICKY_IDS)
-            assert not await _in_transaction_after(pool)
-        finally:
-            await pool.close()
+    async def scenario(pool: asyncpg.Pool) -> None:
+        consumer = _consumer(pool, _record_effect)
+        for event_id in TRICKY_IDS:
+            assert await consumer.deliver(_event(event_id)) is False
+            assert await consumer.deliver(_event(event_id)) is True
+        inbox, effects = await _state(pool)
+        assert inbox == sorted(TRICKY_IDS)
+        assert effects == sorted(TRICKY_IDS)
+        assert not await _in_transaction_after(pool)
 
-    asyncio.run(scenario())
+    _with_pool(scratch_database, scenario)
 
 
 async def _fails(conn: asyncpg.Connection, event: Event) -> None:
@@ -120,68 +128,56 @@ async def _swallows_a_failed_statement(conn: asyncpg.Connection, event: Event) -
                          ids=["raises", "swallows-a-failed-statement"])
 def test_a_failed_handler_leaves_nothing_and_no_open_transaction(
         scratch_database: str, body: Body) -> None:
-    async def scenario() -> None:
-        pool = await _pool(scratch_database)
-        try:
-            consumer = _consumer(pool, body)
-            with pytest.raises(RuntimeError):
-                await consumer.deliver(_event("doomed"))
-            assert await _state(pool) == ([], [])
-            assert await pool.fetchval("SELECT count(*) FROM outbox") == 0
-            assert not await _in_transaction_after(pool)
-            # The same event is processed normally once the handler works.
-            assert await _consumer(pool, _record_effect).deliver(_event("doomed")) is False
-            assert await _state(pool) == (["doomed"], ["doomed"])
-        finally:
-            await pool.close()
+    async def scenario(pool: asyncpg.Pool) -> None:
+        consumer = _consumer(pool, body)
+        with pytest.raises(RuntimeError):
+            await consumer.deliver(_event("doomed"))
+        assert await _state(pool) == ([], [])
+        assert await pool.fetchval("SELECT count(*) FROM outbox") == 0
+        assert not await _in_transaction_after(pool)
+        # The same event is processed normally once the handler works.
+        assert await _consumer(pool, _record_effect).deliver(_event("doomed")) is False
+        assert await _state(pool) == (["doomed"], ["doomed"])
 
-    asyncio.run(scenario())
+    _with_pool(scratch_database, scenario)
 
 
 def test_an_interrupted_delivery_leaves_nothing_and_no_open_transaction(
         scratch_database: str) -> None:
-    async def scenario() -> None:
-        pool = await _pool(scratch_database)
-        try:
-            started = asyncio.Event()
+    async def scenario(pool: asyncpg.Pool) -> None:
+        started = asyncio.Event()
 
-            async def slow(conn: asyncpg.Connection, event: Event) -> None:
-                await _record_effect(conn, event)
-                started.set()
-                await conn.execute("SELECT pg_sleep(5)")
+        async def slow(conn: asyncpg.Connection, event: Event) -> None:
+            await _record_effect(conn, event)
+            started.set()
+            await conn.execute("SELECT pg_sleep(5)")
 
-            delivery = asyncio.ensure_future(_consumer(pool, slow).deliver(_event("cut")))
-            await asyncio.wait_for(started.wait(), 5)
-            await asyncio.sleep(0.1)
-            delivery.cancel()
-            with pytest.raises(asyncio.CancelledError):
-                await delivery
-            assert await _state(pool) == ([], [])
-            assert not await _in_transaction_after(pool)
-        finally:
-            await pool.close()
+        delivery = asyncio.ensure_future(_consumer(pool, slow).deliver(_event("cut")))
+        await asyncio.wait_for(started.wait(), 5)
+        await asyncio.sleep(0.1)
+        delivery.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await delivery
+        assert await _state(pool) == ([], [])
+        assert not await _in_transaction_after(pool)
 
-    asyncio.run(scenario())
+    _with_pool(scratch_database, scenario)
 
 
 def test_an_event_that_cannot_be_stored_fails_its_handler_as_a_bad_payload(
         scratch_database: str) -> None:
     """As when add_event wrote at once: the payload is rendered inside the handler."""
-    async def scenario() -> None:
-        pool = await _pool(scratch_database)
-        try:
-            async def unstorable(conn: asyncpg.Connection, event: Event) -> None:
-                await _record_effect(conn, event)
-                await add_event(conn, "unit.followed", {"not json": object()})
+    async def scenario(pool: asyncpg.Pool) -> None:
+        async def unstorable(conn: asyncpg.Connection, event: Event) -> None:
+            await _record_effect(conn, event)
+            await add_event(conn, "unit.followed", {"not json": object()})
 
-            with pytest.raises(PoisonMessage, match="bad payload"):
-                await _consumer(pool, unstorable).deliver(_event("unstorable"))
-            assert await _state(pool) == ([], [])
-            assert not await _in_transaction_after(pool)
-        finally:
-            await pool.close()
+        with pytest.raises(PoisonMessage, match="bad payload"):
+            await _consumer(pool, unstorable).deliver(_event("unstorable"))
+        assert await _state(pool) == ([], [])
+        assert not await _in_transaction_after(pool)
 
-    asyncio.run(scenario())
+    _with_pool(scratch_database, scenario)
 
 
 PAYLOADS = [{"text": text, "n": n, "nested": {"list": [text, None, True, 1.5]}}
@@ -190,8 +186,7 @@ PAYLOADS = [{"text": text, "n": n, "nested": {"list": [text, None, True, 1.5]}}
 
 def test_a_handlers_events_are_written_and_notified_with_the_commit(scratch_database: str
                                                                     ) -> None:
-    async def scenario() -> None:
-        pool = await _pool(scratch_database)
+    async def scenario(pool: asyncpg.Pool) -> None:
         listener = await asyncpg.connect(scratch_database)
         notified: list[str] = []
         await listener.add_listener(NOTIFY_CHANNEL, lambda *args: notified.append(args[3]))
@@ -223,9 +218,8 @@ def test_a_handlers_events_are_written_and_notified_with_the_commit(scratch_data
             assert not await _in_transaction_after(pool)
         finally:
             await listener.close()
-            await pool.close()
 
-    asyncio.run(scenario())
+    _with_pool(scratch_database, scenario)
 
 
 @pytest.mark.parametrize("text", TRICKY_IDS)
