@@ -46,7 +46,7 @@ def handle_run(args: argparse.Namespace, topology: Topology) -> int:
         experiment.seed = args.seed
     sigterm_as_interrupt()
     ctx = FaultContext.from_environment(args.state_dir)
-    if platform_missing("run", ctx.topology.gateway_url, ctx.toxiproxy_url):
+    if platform_missing("run", ctx):
         return NOT_UP
     print(f"experiment: {experiment.title} (seed {experiment.seed})", flush=True)
     try:

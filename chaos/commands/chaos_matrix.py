@@ -100,7 +100,7 @@ def handle_matrix(args: argparse.Namespace, topology: Topology) -> int:
     out = args.json or out_dir / "matrix.json"
     if args.extra_instance:
         return _parallel(args, cells, out_dir, out)
-    if platform_missing("matrix", ctx.topology.gateway_url, ctx.toxiproxy_url):
+    if platform_missing("matrix", ctx):
         return NOT_UP
     return _serial(args, cells, ctx, out_dir, out)
 
@@ -193,7 +193,7 @@ def handle_replay(args: argparse.Namespace, topology: Topology) -> int:
         return USAGE
     sigterm_as_interrupt()
     ctx = FaultContext.from_environment(args.state_dir)
-    if platform_missing("replay", ctx.topology.gateway_url, ctx.toxiproxy_url):
+    if platform_missing("replay", ctx):
         return NOT_UP
     experiment = recorded.experiment
     print(f"replay: {experiment.title} (seed {experiment.seed}; recorded {recorded.status}"
@@ -226,7 +226,7 @@ def handle_shrink(args: argparse.Namespace, topology: Topology) -> int:
         return USAGE
     sigterm_as_interrupt()
     ctx = FaultContext.from_environment(args.state_dir)
-    if platform_missing("shrink", ctx.topology.gateway_url, ctx.toxiproxy_url):
+    if platform_missing("shrink", ctx):
         return NOT_UP
     oracle = experiment_oracle(lambda e: run_experiment(e, ctx=ctx).journal.as_json())
     try:

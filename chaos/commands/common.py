@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from chaos.faults import FaultContext
     from chaos.matrix.replay import Recorded
 
 USAGE = 2
@@ -41,7 +42,7 @@ def load_journal_or_none(command: str, path: Path) -> Recorded | None:
         return None
 
 
-def platform_missing(command: str, gateway_url: str, toxiproxy_url: str) -> bool:
+def platform_missing(command: str, ctx: FaultContext) -> bool:
     """Say on stderr and return True when the gateway or Toxiproxy does not answer at all.
 
     Without it every experiment (every cell of a matrix) waited out its steady-state probe
@@ -49,8 +50,8 @@ def platform_missing(command: str, gateway_url: str, toxiproxy_url: str) -> bool
     that is up but not ready is the steady-state probe's business."""
     import httpx
 
-    for name, url in (("the gateway", f"{gateway_url.rstrip('/')}/health"),
-                      ("Toxiproxy", f"{toxiproxy_url.rstrip('/')}/version")):
+    for name, url in (("the gateway", f"{ctx.topology.gateway_url.rstrip('/')}/health"),
+                      ("Toxiproxy", f"{ctx.toxiproxy_url.rstrip('/')}/version")):
         try:
             httpx.get(url, timeout=5.0)
         except httpx.HTTPError as exc:
