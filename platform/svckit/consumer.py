@@ -242,16 +242,12 @@ class Consumer:
         send its own BEGIN, and refuses to nest in this one: a handler must not start one)."""
         async with self.limiter, self.pool.acquire() as conn:
             try:
-                recorded = await conn.execute(self._begin_and_record(event))
-                fresh = recorded == "INSERT 0 1"
+                fresh = await conn.execute(self._begin_and_record(event)) == "INSERT 0 1"
                 with written_at_commit() as outbox_rows:
-                    if not fresh:
-                        log.info("duplicate %s %s ignored", event.event_type, event.event_id)
+                    if fresh:
+                        await _apply(handler, conn, event)
                     else:
-                        try:
-                            await handler(conn, event)
-                        except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
-                            raise PoisonMessage(f"bad payload: {exc!r}") from exc
+                        log.info("duplicate %s %s ignored", event.event_type, event.event_id)
                 if await conn.execute(insert_statement(outbox_rows) + "COMMIT") != "COMMIT":
                     # A statement failed and the handler went on: the server rolled back.
                     raise RuntimeError(f"{event.event_type} {event.event_id}: not committed")
@@ -308,6 +304,14 @@ class Consumer:
         DEAD_LETTERED.labels(self.spec.name).inc()
         CONSUMED.labels(self.spec.name, "dead_lettered").inc()
         log.error("dead-lettered message %s: %s", message.message_id, reason)
+
+
+async def _apply(handler: Handler, conn: asyncpg.Connection, event: Event) -> None:
+    """Run a handler; the errors a malformed payload raises make the message poison."""
+    try:
+        await handler(conn, event)
+    except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
+        raise PoisonMessage(f"bad payload: {exc!r}") from exc
 
 
 async def _roll_back(conn: asyncpg.Connection) -> None:
