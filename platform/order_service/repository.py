@@ -75,7 +75,7 @@ async def orders_for_user(pool: asyncpg.Pool, user_id: int, limit: int, offset: 
         return await _with_items(conn, list(rows)), total
 
 
-PLACE_ORDER = f"""
+_PLACE_ORDER = f"""
 WITH placed AS (
     INSERT INTO orders (user_id, total, currency, idempotency_key, request_hash, payment_token)
     VALUES ($1, $2, $3, $4, $5, $6) RETURNING {ORDER_COLUMNS}),
@@ -87,11 +87,16 @@ lines AS (
 event AS (
     INSERT INTO outbox (event_id, event_type, payload, headers)
     SELECT $11, $12, $13::jsonb || jsonb_build_object('order_id', placed.id), $14 FROM placed)
-SELECT {ORDER_COLUMNS}, pg_notify($15, $11::text) IS NULL AS notified FROM placed
+SELECT {ORDER_COLUMNS}{{notify}} FROM placed
 """
+PLACE_ORDER = _PLACE_ORDER.format(notify="")
 """The order, its lines and its `order.created` outbox row in ONE autocommitted statement
 (atomic like the transaction it replaces, one round trip instead of five); the event's
-`order_id` is the id the insert generated. The NOTIFY is `add_event`'s."""
+`order_id` is the id the insert generated. The POST collects the event for its hand-over,
+so the row is written without a NOTIFY, as `add_event` would."""
+PLACE_ORDER_AND_NOTIFY = _PLACE_ORDER.format(
+    notify=", pg_notify($15, $11::text) IS NULL AS notified")
+"""`PLACE_ORDER` for a caller outside `collecting()`: the NOTIFY wakes the relay."""
 
 
 async def create_order(pool: asyncpg.Pool, *, user_id: int, key: str, request_hash: str,
@@ -102,22 +107,24 @@ async def create_order(pool: asyncpg.Pool, *, user_id: int, key: str, request_ha
     items = [{"product_id": ln.product_id, "quantity": ln.quantity, "unit_price": ln.unit_price}
              for ln in lines]
     # order_id 0 stands for the generated id, which the statement sets in the stored payload
-    # and which is filled in here once known (the event is collected before the statement:
-    # its NOTIFY may arrive before the answer).
+    # and which is filled in here once known.
     payload = order_created(0, user_id, items, total, currency, payment_token)
     event = OutboxEvent(uuid.uuid4(), ORDER_CREATED, payload, event_headers(), datetime.now(UTC))
-    collect(event)
+    arguments = [user_id, total, currency, key, request_hash, payment_token,
+                 list(range(len(lines))), [ln.product_id for ln in lines],
+                 [ln.quantity for ln in lines], [ln.unit_price for ln in lines],
+                 event.event_id, event.event_type, payload, event.headers]
+    statement = PLACE_ORDER
+    if not collect(event):
+        statement = PLACE_ORDER_AND_NOTIFY
+        arguments.append(NOTIFY_CHANNEL)
     try:
-        row = await pool.fetchrow(
-            PLACE_ORDER, user_id, total, currency, key, request_hash, payment_token,
-            list(range(len(lines))), [ln.product_id for ln in lines],
-            [ln.quantity for ln in lines], [ln.unit_price for ln in lines],
-            event.event_id, event.event_type, payload, event.headers, NOTIFY_CHANNEL)
+        row = await pool.fetchrow(statement, *arguments)
     except asyncpg.UniqueViolationError as exc:
         raise KeyTaken(key) from exc
     assert row is not None  # an INSERT ... RETURNING of one row
     order = dict(row)
-    del order["notified"]
+    order.pop("notified", None)
     payload["order_id"] = order["id"]
     # The items are exactly the lines just inserted: no need to read them back.
     return {**order, "items": items}

@@ -16,10 +16,12 @@ saga consumers, order-service's POST) hands them to `hand_over` once its transac
 committed; the relay publishes them from memory and marks the confirmed ones in one
 statement per `MARK_EVERY_S`, and a pass leaves rows being handed over alone. Events whose
 writer fails after its commit, or that the broker does not confirm, stay pending for the
-pass. The NOTIFY carries the event id: one for an event this process collected, or for a
-row a pass already read, starts no pass; any other NOTIFY (another writer, another
-process) does. One relay runs per service process; a second process would at worst publish
-a row twice, which the consumers' inbox absorbs.
+pass (at the next poll, or at once when the hand-over found the broker down). A handed-over
+event is written without a NOTIFY: its own relay does not need waking, and another
+process's relay woken by it would only publish it a second time. Any other writer's row
+NOTIFYs with its event id, and wakes the relay unless a pass already read that row. One
+relay runs per service process; a second process would at worst publish a row twice, which
+the consumers' inbox absorbs.
 """
 
 from __future__ import annotations
@@ -94,23 +96,21 @@ def collecting() -> contextlib.AbstractContextManager[list[OutboxEvent]]:
     return _gathered_in(_collector)
 
 
-_collected_ids: collections.OrderedDict[str, None] = collections.OrderedDict()
-"""Ids of events collected in this process (bounded): their NOTIFYs start no relay pass,
-since their writer hands them over. A NOTIFY can arrive before the writer sees its own
-commit, so the id is noted before the writing statement is sent."""
-
-
-def collect(event: OutboxEvent) -> None:
+def collect(event: OutboxEvent) -> bool:
     """Note an event about to be written by the caller's statement (`add_event` does this
-    itself); outside a `collecting()` block, nothing happens and the NOTIFY wakes the
-    relay as usual."""
+    itself). True inside a `collecting()` block: its writer hands the event over, so the
+    statement writes it without a NOTIFY; False outside one, where the statement must
+    NOTIFY to wake the relay."""
     events = _collector.get()
     if events is None:
-        return
+        return False
     events.append(event)
-    _collected_ids[str(event.event_id)] = None
-    while len(_collected_ids) > SEEN:
-        _collected_ids.popitem(last=False)
+    return True
+
+
+def _handed_over_here() -> bool:
+    """Whether events written now are collected for their writer's hand-over."""
+    return _collector.get() is not None
 
 
 def event_headers() -> dict[str, Any]:
@@ -135,23 +135,26 @@ async def add_event(conn: asyncpg.Connection, event_type: str, payload: dict[str
     """Record an event to publish; call inside the transaction of the state change.
 
     A statement that writes its state change and its event at once (one round trip, see
-    order-service's `create_order`) inserts the outbox row itself, with `event_headers()`
-    and a NOTIFY on `NOTIFY_CHANNEL` carrying the event id, as this does, and `collect`s it.
-    Inside `written_at_commit()` the row is written later, with the transaction's COMMIT."""
+    order-service's `create_order`) `collect`s the event and inserts the outbox row itself,
+    with `event_headers()` and, when `collect` says nobody hands it over, a NOTIFY on
+    `NOTIFY_CHANNEL` carrying the event id, as this does. Inside `written_at_commit()` the
+    row is written later, with the transaction's COMMIT."""
     event_id = uuid.uuid4()
     headers = event_headers()
     event = OutboxEvent(event_id, event_type, payload, headers, datetime.now(UTC))
-    collect(event)
+    handed_over = collect(event)
     deferred = _written_at_commit.get()
     if deferred is not None:
         deferred.append(_row_literal(event))
         return event_id
-    # One round trip: the NOTIFY rides on the INSERT (delivered at commit, as before).
-    await conn.execute(
-        "WITH added AS (INSERT INTO outbox (event_id, event_type, payload, headers)"
-        " VALUES ($1, $2, $3, $4) RETURNING 1) SELECT pg_notify($5, $1::text) FROM added",
-        event_id, event_type, payload, headers, NOTIFY_CHANNEL,
-    )
+    insert = ("INSERT INTO outbox (event_id, event_type, payload, headers)"
+              " VALUES ($1, $2, $3, $4)")
+    if handed_over:
+        await conn.execute(insert, event_id, event_type, payload, headers)
+    else:  # one round trip: the NOTIFY rides on the INSERT (delivered at commit)
+        await conn.execute(
+            f"WITH added AS ({insert} RETURNING 1) SELECT pg_notify($5, $1::text) FROM added",
+            event_id, event_type, payload, headers, NOTIFY_CHANNEL)
     return event_id
 
 
@@ -163,13 +166,16 @@ def _row_literal(event: OutboxEvent) -> str:
 
 
 def insert_statement(rows: list[str]) -> str:
-    """The outbox rows `add_event` rendered inside `written_at_commit()`, with their
-    NOTIFYs, as one simple-query statement for the transaction's owner to send with its
-    COMMIT; empty for no rows."""
+    """The outbox rows `add_event` rendered inside `written_at_commit()` as one
+    simple-query statement for the transaction's owner to send with its COMMIT (in the
+    context the rows were rendered in: with their NOTIFYs unless they are collected for a
+    hand-over, as `add_event`); empty for no rows."""
     if not rows:
         return ""
-    return ("WITH added AS (INSERT INTO outbox (event_id, event_type, payload, headers)"
-            f" VALUES {', '.join(rows)} RETURNING event_id)"
+    insert = f"INSERT INTO outbox (event_id, event_type, payload, headers) VALUES {', '.join(rows)}"
+    if _handed_over_here():
+        return f"{insert}; "
+    return (f"WITH added AS ({insert} RETURNING event_id)"
             f" SELECT pg_notify({quote_literal(NOTIFY_CHANNEL)}, event_id::text) FROM added; ")
 
 
@@ -209,23 +215,20 @@ class OutboxRelay:
 
     def hand_over(self, events: list[OutboxEvent]) -> None:
         """Committed events, straight from their writer: published without reading their
-        rows back (their NOTIFYs start no pass). With the broker down they are left to the
-        pass, which publishes them once it is back."""
+        rows back (written without a NOTIFY, they start no pass). With the broker down they
+        are left to the pass, which publishes them once it is back."""
         if not events:
             return
         if not self.broker.is_ready:
             self.wake()
             return
-        for event in events:
-            self._seen[str(event.event_id)] = None
-            self._in_flight.add(event.event_id)
-        self._trim_seen()
+        self._in_flight.update(event.event_id for event in events)
         self._handed.extend(events)
         self._handed_ready.set()
 
     def _notified(self, payload: str) -> None:
         """A commit somewhere added an outbox row: wake up unless a pass already read it."""
-        if payload not in self._seen and payload not in _collected_ids:
+        if payload not in self._seen:
             self._wake.set()
 
     def _remember(self, rows: list[asyncpg.Record]) -> None:
