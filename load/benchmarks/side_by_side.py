@@ -3,7 +3,8 @@
 On a shared machine a before/after comparison is only fair when both sides run in the same
 minutes, so this runs ``platform_bench`` (checkouts only by default) against instance A and
 instance B in alternating order, keeps each run's full output, and prints the median of the
-headline figures per side and B/A. Each instance is named by its environment (port offset,
+headline figures per side, B/A of the medians and the median of the per-round B/A (the
+figure to quote when the machine's speed drifts during the run). Each instance is named by its environment (port offset,
 state dir, database suffix, vhost), as ``crashcart up`` was started with:
 
     python -m load.benchmarks.side_by_side --a 6500:/tmp/cc-pb:_pb:crashcart_pb \\
@@ -68,6 +69,33 @@ def figures(output: str) -> dict[str, float]:
     return found
 
 
+Round = dict[str, dict[str, float]]
+"""One round's figures per side ("A", "B"); a side whose benchmark failed is missing."""
+
+
+def summary(rounds: list[Round]) -> str:
+    """Median of each figure per side, B/A of those medians, and the median (with its range)
+    of the per-round B/A. Within a round A and B ran back to back, so a per-round ratio is
+    not moved by a drift of the machine's speed across the rounds (seen here: the same
+    commit went from 48 to 78 checkouts/s in ten minutes); the ratio of medians is."""
+    lines = ["| figure | A (median) | B (median) | B/A of medians | B/A per round: median (range) |",
+             "|---|---:|---:|---:|---:|"]
+    names = dict.fromkeys(name for r in rounds for side in r.values() for name in side)
+    for name in names:
+        a = [r["A"][name] for r in rounds if name in r.get("A", {})]
+        b = [r["B"][name] for r in rounds if name in r.get("B", {})]
+        if not a or not b:
+            continue
+        ma, mb = statistics.median(a), statistics.median(b)
+        pairs = [r["B"][name] / r["A"][name] for r in rounds
+                 if name in r.get("A", {}) and name in r.get("B", {}) and r["A"][name]]
+        of_medians = f"{mb / ma:.2f}" if ma else "-"
+        per_round = (f"{statistics.median(pairs):.2f} ({min(pairs):.2f}-{max(pairs):.2f})"
+                     if pairs else "-")
+        lines.append(f"| {name} | {ma:g} | {mb:g} | {of_medians} | {per_round} |")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--a", type=instance_env, required=True, help="the 'before' instance")
@@ -81,8 +109,9 @@ def main(argv: list[str] | None = None) -> None:
     if args.rounds < 1:
         parser.error("--rounds must be at least 1")
     args.out.mkdir(parents=True, exist_ok=True)
-    results: dict[str, list[dict[str, float]]] = {"A": [], "B": []}
+    rounds: list[Round] = []
     for index in range(args.rounds):
+        rounds.append({})
         for side in ("A", "B") if index % 2 == 0 else ("B", "A"):
             env = {**os.environ, **(args.a if side == "A" else args.b)}
             load = os.getloadavg()[0]
@@ -97,18 +126,10 @@ def main(argv: list[str] | None = None) -> None:
                       f"{run.returncode}); its output is in {saved}", flush=True)
                 continue
             found = figures(text)
-            results[side].append(found)
+            rounds[-1][side] = found
             print(f"round {index + 1} {side}: load {load:.1f}  "
                   + "  ".join(f"{k} {v:g}" for k, v in found.items()), flush=True)
-    print("\n| median of rounds | A | B | B/A |\n|---|---:|---:|---:|")
-    names = dict.fromkeys(name for side in ("A", "B") for run in results[side] for name in run)
-    for name in names:
-        a = [r[name] for r in results["A"] if name in r]
-        b = [r[name] for r in results["B"] if name in r]
-        if a and b:
-            ma, mb = statistics.median(a), statistics.median(b)
-            print(f"| {name} | {ma:g} | {mb:g} | {mb / ma:.2f} |" if ma else
-                  f"| {name} | {ma:g} | {mb:g} | - |")
+    print("\n" + summary(rounds))
     print(f"(full outputs in {args.out}; loadavg at end {os.getloadavg()[0]:.1f})")
 
 

@@ -3,7 +3,7 @@ and, per read-path table, each target's req/s and p50 (a read-only comparison us
 in an empty table)."""
 from __future__ import annotations
 
-from load.benchmarks.side_by_side import figures
+from load.benchmarks.side_by_side import figures, summary
 
 OUTPUT = """machine: nproc=2
 read path: GET /api/v1/products/1, 5 interleaved rounds x 2000 requests per target, concurrency 1
@@ -48,3 +48,20 @@ def test_checkout_and_read_path_figures_are_all_read() -> None:
 
 def test_an_output_without_figures_gives_none() -> None:
     assert figures("platform_bench: error: the gateway is not reachable\n") == {}
+
+
+def test_the_per_round_ratio_is_not_moved_by_a_drift_across_rounds() -> None:
+    # The machine speeds up round by round; B is 10 % faster than A within every round.
+    rounds = [{"A": {"checkouts/s": a}, "B": {"checkouts/s": a * 1.1}} for a in (40, 60, 80)]
+    rounds[1]["B"]["checkouts/s"] = 30.0 * 1.1  # a slow moment for B alone in round 2
+    rounds.append({"B": {"checkouts/s": 200.0}})  # A failed in round 4: no pair
+    row = next(line for line in summary(rounds).splitlines() if line.startswith("| checkouts/s"))
+    cells = [cell.strip() for cell in row.strip("|").split("|")]
+    assert cells[1] == "60"  # median of A
+    assert cells[4] == "1.10 (0.55-1.10)"  # pairs: 1.1, 0.55, 1.1
+
+
+def test_a_figure_only_one_side_reported_is_left_out() -> None:
+    table = summary([{"A": {"checkouts/s": 50.0, "only A": 1.0}, "B": {"checkouts/s": 55.0}}])
+    assert "only A" not in table
+    assert "| checkouts/s | 50 | 55 | 1.10 | 1.10 (1.10-1.10) |" in table
