@@ -36,6 +36,18 @@ Hook = Callable[[FastAPI], Awaitable[None]]
 ConsumersFactory = Callable[[FastAPI, asyncpg.Pool], Sequence[Consumer]]
 
 
+def install_http_stack(app: FastAPI, settings: ServiceSettings) -> None:
+    """What every service request passes through besides FastAPI itself: problem+json
+    error handlers and the middlewares (request id, metrics and access log outermost, then
+    the request deadline, HEAD as GET, the JSON body check). Also used on its own by
+    `load.benchmarks.stack_floor` to measure what this stack costs per request."""
+    install_problem_handlers(app)
+    app.add_middleware(JsonBodyMiddleware)
+    app.add_middleware(HeadAsGetMiddleware)
+    app.add_middleware(RequestDeadlineMiddleware, seconds=settings.request_deadline_s)
+    app.add_middleware(ObservabilityMiddleware)
+
+
 def create_service_app(
     *,
     settings: ServiceSettings,
@@ -85,11 +97,7 @@ def create_service_app(
     app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan,
                   docs_url="/docs", redoc_url=None, redirect_slashes=False)
     app.state.settings = settings
-    install_problem_handlers(app)
-    app.add_middleware(JsonBodyMiddleware)
-    app.add_middleware(HeadAsGetMiddleware)
-    app.add_middleware(RequestDeadlineMiddleware, seconds=settings.request_deadline_s)
-    app.add_middleware(ObservabilityMiddleware)
+    install_http_stack(app, settings)
     for router in routers:
         app.include_router(router)
     app.include_router(health_router)
