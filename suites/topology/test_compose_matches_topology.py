@@ -8,6 +8,7 @@ import pytest
 import yaml
 
 from chaos.backends.compose_files import COMPOSE_FILE, NGINX_CONF, TOXIPROXY_JSON, compose_artifacts
+from chaos.backends.local.services import HTTP_PROTOCOL, service_command
 from chaos.topology import BROKER, DB, Topology, load_topology
 
 
@@ -69,6 +70,21 @@ def test_service_runs_its_app_on_its_port(topology: Topology, compose: dict, nam
     assert command[command.index("--port") + 1] == str(spec.port)
     assert f"{spec.port}:{spec.port}" in service["ports"]
     assert service["build"]["dockerfile"] == "platform/docker/Dockerfile"
+
+
+def _uvicorn_options(command: list[str]) -> dict[str, str]:
+    """A uvicorn command's options other than where it listens."""
+    options = command[command.index(next(a for a in command if a.startswith("--"))):]
+    pairs = dict(zip(options[::2], options[1::2], strict=True))
+    return {k: v for k, v in pairs.items() if k not in ("--host", "--port")}
+
+
+@pytest.mark.parametrize("name", ["user", "product", "order", "payment"])
+def test_service_runs_under_the_same_uvicorn_options_as_locally(
+        topology: Topology, compose: dict, name: str) -> None:
+    local = _uvicorn_options(service_command(topology, name))
+    assert local["--http"] == HTTP_PROTOCOL
+    assert _uvicorn_options(compose["services"][name]["command"]) == local
 
 
 @pytest.mark.parametrize("name", ["user", "product", "order", "payment"])

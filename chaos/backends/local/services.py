@@ -12,10 +12,16 @@ from chaos.topology import Topology
 KEEP_ALIVE_S = 75
 
 
+HTTP_PROTOCOL = "svckit.http_protocol:OneSendHttpToolsProtocol"
+"""uvicorn's httptools protocol, sending each response in one write (docs/performance.md);
+docker-compose.yml starts the services with the same."""
+
+
 def service_command(topology: Topology, name: str) -> list[str]:
     spec = topology.service(name)
     return [sys.executable, "-m", "uvicorn", spec.app, "--host", spec.host,
-            "--port", str(spec.port), "--timeout-keep-alive", str(KEEP_ALIVE_S)]
+            "--port", str(spec.port), "--timeout-keep-alive", str(KEEP_ALIVE_S),
+            "--http", HTTP_PROTOCOL]
 
 
 def service_environment(topology: Topology, name: str) -> dict[str, str]:
