@@ -2,8 +2,9 @@
 
     python -m load.benchmarks.stack_floor [--requests 3000 --rounds 3 --threads 4]
 
-Three servers under the services' uvicorn (uvloop, httptools), each answering
-``GET /floor/{item_id}`` with a small JSON object and no database, broker or log file:
+Three servers under the services' uvicorn (uvloop, their httptools protocol from
+`svckit.http_protocol`), each answering ``GET /floor/{item_id}`` with a small JSON object
+and no database, broker or log file:
 
 * ``raw ASGI`` — a bare ASGI callable: uvicorn's own cost per request;
 * ``FastAPI`` — the same route as a FastAPI endpoint with a typed path parameter and a
@@ -35,6 +36,8 @@ import httpx
 import psutil
 from fastapi import FastAPI
 from pydantic import BaseModel
+
+from chaos.backends.local.services import HTTP_PROTOCOL
 
 Scope = MutableMapping[str, Any]
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
@@ -121,7 +124,7 @@ def cpu_per_request(app_name: str, *, requests: int, threads: int) -> float:
     warm-up), in a fresh uvicorn process that is always stopped."""
     port = _free_port()
     command = [sys.executable, "-m", "uvicorn", f"{MODULE}:{app_name}", "--port", str(port),
-               "--loop", "uvloop", "--http", "httptools", "--no-access-log",
+               "--loop", "uvloop", "--http", HTTP_PROTOCOL, "--no-access-log",
                "--log-level", "warning"]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}/floor"
