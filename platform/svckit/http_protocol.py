@@ -27,7 +27,8 @@ class OneSendTransport:
     Everything but writing, closing and the buffer size is the wrapped transport's own
     (``__getattr__``). Nothing held is ever lost or reordered: ``close``/``write_eof``
     send it first, the next loop iteration sends it when no second write came, and
-    ``abort`` drops it as the transport drops its own buffer.
+    ``abort`` (or a peer gone before the next iteration) drops it as the transport drops
+    its own buffer.
     """
 
     __slots__ = ("_transport", "_loop", "_held")
@@ -51,9 +52,10 @@ class OneSendTransport:
         self.write(b"".join(list_of_data))
 
     def flush(self) -> None:
-        """Send what is held now (scheduled after every held write)."""
+        """Send what is held now (scheduled after every held write). On a transport that
+        is closing (the peer went away in between) it is dropped, as the transport would."""
         held, self._held = self._held, None
-        if held:
+        if held and not self._transport.is_closing():
             self._transport.write(held)
 
     def write_eof(self) -> None:

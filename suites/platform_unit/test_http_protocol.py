@@ -31,6 +31,7 @@ class Recorder:
     def __init__(self) -> None:
         self.writes: list[bytes] = []
         self.closed = self.aborted = self.eof = False
+        self.lost = False  # the peer went away
 
     def write(self, data: bytes) -> None:
         assert not self.closed, "written after close"
@@ -41,6 +42,9 @@ class Recorder:
 
     def abort(self) -> None:
         self.aborted = True
+
+    def is_closing(self) -> bool:
+        return self.closed or self.aborted or self.lost
 
     def write_eof(self) -> None:
         self.eof = True
@@ -100,6 +104,11 @@ def test_close_and_eof_send_what_is_held_first_and_abort_drops_it() -> None:
         await asyncio.sleep(0)
         assert dropped.writes == [] and dropped.aborted
         assert third.get_extra_info("peername") == "extra:peername"  # the rest is delegated
+        fourth, gone = _wrapped()
+        fourth.write(b"for a peer that left")
+        gone.lost = True  # the connection was lost before the next iteration
+        await asyncio.sleep(0)
+        assert gone.writes == []  # dropped, not written to a closed transport
 
     asyncio.run(scenario())
 
