@@ -4,8 +4,10 @@ On a shared machine a before/after comparison is only fair when both sides run i
 minutes, so this runs ``platform_bench`` (checkouts only by default) against instance A and
 instance B in alternating order, keeps each run's full output, and prints the median of the
 headline figures per side, B/A of the medians and the median of the per-round B/A (the
-figure to quote when the machine's speed drifts during the run). Each instance is named by its environment (port offset,
-state dir, database suffix, vhost), as ``crashcart up`` was started with:
+figure to quote when the machine's speed drifts during the run). Two instances can differ
+by themselves (seen here: ~8 % in every component): for a claim, run again with the
+instances swapped. Each instance is named by its environment (port offset, state dir,
+database suffix, vhost), as ``crashcart up`` was started with:
 
     python -m load.benchmarks.side_by_side --a 6500:/tmp/cc-pb:_pb:crashcart_pb \\
         --b 6000:/tmp/cc-pf:_pf:crashcart_pf --rounds 3 -- --skip-reads --checkouts 300
