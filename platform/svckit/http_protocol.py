@@ -46,7 +46,7 @@ class OneSendTransport:
                 self._loop.call_soon(self.flush)
             return
         self._held = None
-        self._transport.write(held + bytes(data) if data else held)
+        self._transport.write(held + data if data else held)
 
     def writelines(self, list_of_data: list[Data]) -> None:
         self.write(b"".join(list_of_data))

@@ -130,6 +130,16 @@ def written_at_commit() -> contextlib.AbstractContextManager[list[str]]:
     return _gathered_in(_written_at_commit)
 
 
+_INSERT = "INSERT INTO outbox (event_id, event_type, payload, headers) VALUES"
+
+
+def _notifying(insert: str, channel: str) -> str:
+    """`insert` (of outbox rows) with a NOTIFY on `channel` (an SQL expression) per row,
+    carrying the row's event id."""
+    return (f"WITH added AS ({insert} RETURNING event_id)"
+            f" SELECT pg_notify({channel}, event_id::text) FROM added")
+
+
 async def add_event(conn: asyncpg.Connection, event_type: str, payload: dict[str, Any]
                     ) -> uuid.UUID:
     """Record an event to publish; call inside the transaction of the state change.
@@ -147,15 +157,14 @@ async def add_event(conn: asyncpg.Connection, event_type: str, payload: dict[str
     if deferred is not None:
         deferred.append(_row_literal(event))
         return event_id
-    insert = ("INSERT INTO outbox (event_id, event_type, payload, headers)"
-              " VALUES ($1, $2, $3, $4)")
+    insert = f"{_INSERT} ($1, $2, $3, $4)"
     if handed_over:
         await conn.execute(insert, event_id, event_type, payload, headers)
     else:  # one round trip: the NOTIFY rides on the INSERT (delivered at commit)
-        await conn.execute(
-            f"WITH added AS ({insert} RETURNING 1) SELECT pg_notify($5, $1::text) FROM added",
-            event_id, event_type, payload, headers, NOTIFY_CHANNEL)
+        await conn.execute(_notifying(insert, "$5"),
+                           event_id, event_type, payload, headers, NOTIFY_CHANNEL)
     return event_id
+
 
 
 def _row_literal(event: OutboxEvent) -> str:
@@ -172,11 +181,10 @@ def insert_statement(rows: list[str]) -> str:
     hand-over, as `add_event`); empty for no rows."""
     if not rows:
         return ""
-    insert = f"INSERT INTO outbox (event_id, event_type, payload, headers) VALUES {', '.join(rows)}"
+    insert = f"{_INSERT} {', '.join(rows)}"
     if _handed_over_here():
         return f"{insert}; "
-    return (f"WITH added AS ({insert} RETURNING event_id)"
-            f" SELECT pg_notify({quote_literal(NOTIFY_CHANNEL)}, event_id::text) FROM added; ")
+    return f"{_notifying(insert, quote_literal(NOTIFY_CHANNEL))}; "
 
 
 def build_message(event_id: uuid.UUID, event_type: str, payload: dict[str, Any],
