@@ -100,36 +100,36 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(name)
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
 
 
-def _wait_until_up(url: str, process: subprocess.Popen[bytes], timeout_s: float = 30) -> None:
+def wait_until_up(url: str, process: subprocess.Popen[bytes], timeout_s: float = 30) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise SystemExit(f"stack_floor: the server exited with {process.returncode}")
+            raise SystemExit(f"{url}: the server exited with {process.returncode}")
         try:
             httpx.get(url, timeout=1)
             return
         except httpx.HTTPError:
             time.sleep(0.1)
-    raise SystemExit(f"stack_floor: no answer from {url} within {timeout_s:.0f} s")
+    raise SystemExit(f"no answer from {url} within {timeout_s:.0f} s")
 
 
 def cpu_per_request(app_name: str, *, requests: int, threads: int) -> float:
     """Server CPU seconds per request over `requests` GETs from `threads` clients (after a
     warm-up), in a fresh uvicorn process that is always stopped."""
-    port = _free_port()
+    port = free_port()
     command = [sys.executable, "-m", "uvicorn", f"{MODULE}:{app_name}", "--port", str(port),
                "--loop", "uvloop", "--http", HTTP_PROTOCOL, "--no-access-log",
                "--log-level", "warning"]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}/floor"
     try:
-        _wait_until_up(f"{base}/1", process)
+        wait_until_up(f"{base}/1", process)
 
         def client(count: int) -> None:
             with httpx.Client(timeout=10) as http:
