@@ -31,7 +31,6 @@ import asyncio
 import contextlib
 import os
 import statistics
-import subprocess
 import sys
 import time
 import uuid
@@ -45,10 +44,9 @@ import httpx
 import psutil
 import uvloop
 
-from chaos.backends.local.services import HTTP_PROTOCOL
 from chaos.topology import Topology, load_topology
-from load.benchmarks.stack_floor import MODULE as STACK_FLOOR
-from load.benchmarks.stack_floor import free_port, wait_until_up
+from load.benchmarks.servers import free_port, positive_int, serving
+from load.benchmarks.stack_floor import uvicorn_command
 
 CHECKOUT = {"write transaction": 5, "read": 3, "message": 4, "HTTP request": 4}
 """Units of each kind a checkout needs at least, by the design (see the module's docstring)."""
@@ -114,22 +112,6 @@ async def _drain(unit: Unit, indices: Iterator[int]) -> None:
 
 
 # ---- the parts -----------------------------------------------------------------------------
-@contextlib.contextmanager
-def process(command: list[str], ready_url: str) -> Iterator[subprocess.Popen[bytes]]:
-    """A server process that answers `ready_url`; always stopped on exit."""
-    child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_until_up(ready_url, child)
-        yield child
-    finally:
-        child.terminate()
-        try:
-            child.wait(10)
-        except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait()
-
-
 def proxy_to(toxiproxy_url: str, host: str, port: int) -> int:
     """A proxy with no toxic from an ephemeral loopback port to `host:port`; its port."""
     response = httpx.post(f"{toxiproxy_url}/proxies", timeout=10, json={
@@ -304,18 +286,11 @@ def floor_table(rounds: list[dict[str, Measured]]) -> str:
     return "\n".join(rows)
 
 
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
-
-
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
-    parser.add_argument("--units", type=_positive, default=2000, help="units of each kind a round")
-    parser.add_argument("--rounds", type=_positive, default=3)
-    parser.add_argument("--concurrency", type=_positive, default=8,
+    parser.add_argument("--units", type=positive_int, default=2000, help="units of each kind a round")
+    parser.add_argument("--rounds", type=positive_int, default=3)
+    parser.add_argument("--concurrency", type=positive_int, default=8,
                         help="concurrent clients (the benchmark's buyers)")
     parser.add_argument("--topology", default=None, help="topology file (PostgreSQL, RabbitMQ)")
     args = parser.parse_args(argv)
@@ -327,12 +302,10 @@ def main(argv: list[str] | None = None) -> None:
     toxiproxy_url = f"http://127.0.0.1:{toxiproxy_port}"
     toxiproxy = [sys.executable, "-m", "chaos.toxiproxy", "-host", "127.0.0.1",
                  "-port", str(toxiproxy_port)]
-    server = [sys.executable, "-m", "uvicorn", f"{STACK_FLOOR}:fastapi_app",
-              "--port", str(server_port), "--loop", "uvloop", "--http", HTTP_PROTOCOL,
-              "--no-access-log", "--log-level", "warning"]
+    server = uvicorn_command("fastapi_app", server_port)
     rounds: list[dict[str, Measured]] = []
-    with process(toxiproxy, f"{toxiproxy_url}/version") as proxy, \
-            process(server, f"http://127.0.0.1:{server_port}/floor/1") as http_server:
+    with serving(toxiproxy, f"{toxiproxy_url}/version") as proxy, \
+            serving(server, f"http://127.0.0.1:{server_port}/floor/1") as http_server:
         for index in range(args.rounds):
             httpx.post(f"{toxiproxy_url}/reset", timeout=10).raise_for_status()
             result = uvloop.run(one_round(topology, toxiproxy_url, proxy.pid, server_port,

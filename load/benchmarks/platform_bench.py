@@ -43,6 +43,7 @@ from locust.exception import StopUser
 
 from chaos.topology import Topology, load_topology
 from load.benchmarks import platform_cpu, saga_stages, service_timings
+from load.benchmarks.servers import positive_int
 from load.benchmarks.stats import percentile
 from load.data import prepare_catalog
 from load.journeys import StorefrontUser
@@ -360,13 +361,6 @@ def first_product_id(gateway_url: str) -> int:
     return int(page["items"][0]["id"])
 
 
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
-    return value
-
-
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     topology = load_topology()
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
@@ -376,16 +370,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     edge = topology.edge("gateway", "product")
     parser.add_argument("--proxy-url", default=f"http://{topology.toxiproxy.host}:{edge.proxy_port}",
                         help=f"the {edge.name} proxy (the mesh hop without nginx); '' to skip")
-    parser.add_argument("--rounds", type=_positive, default=5,
+    parser.add_argument("--rounds", type=positive_int, default=5,
                         help="read-path rounds per target (use --skip-reads for none)")
-    parser.add_argument("--requests", type=_positive, default=2000, help="per round and target")
-    parser.add_argument("--concurrency", type=_positive, nargs="+", default=[1, 16],
+    parser.add_argument("--requests", type=positive_int, default=2000, help="per round and target")
+    parser.add_argument("--concurrency", type=positive_int, nargs="+", default=[1, 16],
                         help="one read-path comparison per level: 1 shows the unloaded cost "
                              "of each hop, higher levels show throughput and queueing")
     parser.add_argument("--round-seconds", type=float, default=30.0,
                         help="upper bound of one round")
-    parser.add_argument("--buyers", type=_positive, default=8)
-    parser.add_argument("--checkouts", type=_positive, default=400)
+    parser.add_argument("--buyers", type=positive_int, default=8)
+    parser.add_argument("--checkouts", type=positive_int, default=400)
     parser.add_argument("--checkout-seconds", type=float, default=60.0)
     parser.add_argument("--poll-interval", type=float, default=0.05,
                         help="order polling interval (s); bounds the latency resolution")

@@ -23,11 +23,8 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import statistics
-import subprocess
 import sys
-import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -38,6 +35,7 @@ from fastapi import FastAPI
 from pydantic import BaseModel
 
 from chaos.backends.local.services import HTTP_PROTOCOL
+from load.benchmarks.servers import free_port, positive_int, serving
 
 Scope = MutableMapping[str, Any]
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
@@ -100,36 +98,20 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(name)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_until_up(url: str, process: subprocess.Popen[bytes], timeout_s: float = 30) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"{url}: the server exited with {process.returncode}")
-        try:
-            httpx.get(url, timeout=1)
-            return
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    raise SystemExit(f"no answer from {url} within {timeout_s:.0f} s")
+def uvicorn_command(app_name: str, port: int) -> list[str]:
+    """uvicorn serving this module's `app_name` under the services' loop and protocol."""
+    return [sys.executable, "-m", "uvicorn", f"{MODULE}:{app_name}", "--port", str(port),
+            "--loop", "uvloop", "--http", HTTP_PROTOCOL, "--no-access-log",
+            "--log-level", "warning"]
 
 
 def cpu_per_request(app_name: str, *, requests: int, threads: int) -> float:
     """Server CPU seconds per request over `requests` GETs from `threads` clients (after a
     warm-up), in a fresh uvicorn process that is always stopped."""
     port = free_port()
-    command = [sys.executable, "-m", "uvicorn", f"{MODULE}:{app_name}", "--port", str(port),
-               "--loop", "uvloop", "--http", HTTP_PROTOCOL, "--no-access-log",
-               "--log-level", "warning"]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    command = uvicorn_command(app_name, port)
     base = f"http://127.0.0.1:{port}/floor"
-    try:
-        wait_until_up(f"{base}/1", process)
+    with serving(command, f"{base}/1") as process:
 
         def client(count: int) -> None:
             with httpx.Client(timeout=10) as http:
@@ -142,29 +124,15 @@ def cpu_per_request(app_name: str, *, requests: int, threads: int) -> float:
         with ThreadPoolExecutor(threads) as pool:
             list(pool.map(client, [requests // threads] * threads))
         after = server.cpu_times()
-        done = requests // threads * threads
-        return (after.user + after.system - before.user - before.system) / done
-    finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
+    done = requests // threads * threads
+    return (after.user + after.system - before.user - before.system) / done
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
-    parser.add_argument("--requests", type=_positive, default=3000)
-    parser.add_argument("--rounds", type=_positive, default=3)
-    parser.add_argument("--threads", type=_positive, default=4)
+    parser.add_argument("--requests", type=positive_int, default=3000)
+    parser.add_argument("--rounds", type=positive_int, default=3)
+    parser.add_argument("--threads", type=positive_int, default=4)
     args = parser.parse_args(argv)
     print(f"machine: nproc={os.cpu_count()}, python={sys.version.split()[0]}, "
           f"loadavg(1m)={os.getloadavg()[0]:.2f}; {args.rounds} rounds x {args.requests} "
