@@ -90,16 +90,10 @@ def process_s(pids: dict[str, list[int]]) -> dict[str, float]:
 async def run_units(unit: Unit, *, units: int, concurrency: int,
                     pids: dict[str, list[int]]) -> Measured:
     """`units` calls of `unit` from `concurrency` workers (after a warm-up of each worker)."""
-    counter = iter(range(units))
-
-    async def worker() -> None:
-        for index in counter:
-            await unit(index)
-
-    warm = iter(range(-concurrency * 20, 0))
+    warm, counted = iter(range(-concurrency * 20, 0)), iter(range(units))
     await asyncio.gather(*(_drain(unit, warm) for _ in range(concurrency)))
     own0, machine0, named0 = time.process_time(), machine_busy_s(), process_s(pids)
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    await asyncio.gather(*(_drain(unit, counted) for _ in range(concurrency)))
     own1, machine1, named1 = time.process_time(), machine_busy_s(), process_s(pids)
     processes = {"client": own1 - own0}
     processes.update({name: named1[name] - named0[name] for name in named1})
@@ -107,6 +101,7 @@ async def run_units(unit: Unit, *, units: int, concurrency: int,
 
 
 async def _drain(unit: Unit, indices: Iterator[int]) -> None:
+    """One worker: calls `unit` with the next index the shared iterator gives, until none."""
     for index in indices:
         await unit(index)
 
