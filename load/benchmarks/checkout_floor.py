@@ -45,6 +45,7 @@ import psutil
 import uvloop
 
 from chaos.topology import Topology, load_topology
+from load.benchmarks.platform_cpu import broker_pids, machine_busy_s
 from load.benchmarks.servers import free_port, positive_int, serving
 from load.benchmarks.stack_floor import uvicorn_command
 
@@ -65,13 +66,6 @@ class Measured:
     units: int
     machine: float
     processes: dict[str, float] = field(default_factory=dict)
-
-
-def machine_busy_s() -> float:
-    """Busy CPU seconds of every CPU so far: user, nice, system, irq, softirq."""
-    cpu = psutil.cpu_times()
-    return (cpu.user + cpu.nice + cpu.system + getattr(cpu, "irq", 0.0)
-            + getattr(cpu, "softirq", 0.0))
 
 
 def process_s(pids: dict[str, list[int]]) -> dict[str, float]:
@@ -117,10 +111,6 @@ def proxy_to(toxiproxy_url: str, host: str, port: int) -> int:
 
 def backend_pids(connections: list[asyncpg.Connection]) -> list[int]:
     return [connection.get_server_pid() for connection in connections]
-
-
-def broker_pids() -> list[int]:
-    return [p.pid for p in psutil.process_iter(["name"]) if p.info["name"] == "beam.smp"]
 
 
 @contextlib.asynccontextmanager
@@ -302,10 +292,10 @@ def main(argv: list[str] | None = None) -> None:
     with serving(toxiproxy, f"{toxiproxy_url}/version") as proxy, \
             serving(server, f"http://127.0.0.1:{server_port}/floor/1") as http_server:
         for index in range(args.rounds):
-            httpx.post(f"{toxiproxy_url}/reset", timeout=10).raise_for_status()
             result = uvloop.run(one_round(topology, toxiproxy_url, proxy.pid, server_port,
                                           http_server.pid, units=args.units,
                                           concurrency=args.concurrency))
+            # the next round's proxies take the same names (one per upstream)
             for proxy_name in httpx.get(f"{toxiproxy_url}/proxies", timeout=10).json():
                 httpx.delete(f"{toxiproxy_url}/proxies/{proxy_name}", timeout=10)
             rounds.append(result)

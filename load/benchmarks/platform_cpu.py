@@ -74,16 +74,25 @@ def shared_snapshot() -> dict[str, float]:
     user, nice, system, irq, softirq; not idle, iowait or steal). Per checkout, the
     machine's figure is what a throughput goal on this machine must fit in."""
     broker = 0.0
-    for process in psutil.process_iter(["name"]):
+    for pid in broker_pids():
         try:
-            if process.info["name"] == "beam.smp":
-                times = process.cpu_times()
-                broker += times.user + times.system
+            times = psutil.Process(pid).cpu_times()
+            broker += times.user + times.system
         except (psutil.Error, OSError):
             continue
+    return {"RabbitMQ (shared)": broker, "machine (everything)": machine_busy_s()}
+
+
+def broker_pids() -> list[int]:
+    """Every RabbitMQ server process (``beam.smp``) on the machine."""
+    return [p.pid for p in psutil.process_iter(["name"]) if p.info["name"] == "beam.smp"]
+
+
+def machine_busy_s() -> float:
+    """Busy CPU seconds of every CPU so far: user, nice, system, irq, softirq."""
     cpu = psutil.cpu_times()
-    busy = cpu.user + cpu.nice + cpu.system + getattr(cpu, "irq", 0.0) + getattr(cpu, "softirq", 0.0)
-    return {"RabbitMQ (shared)": broker, "machine (everything)": busy}
+    return (cpu.user + cpu.nice + cpu.system + getattr(cpu, "irq", 0.0)
+            + getattr(cpu, "softirq", 0.0))
 
 
 def shared_line(before: dict[str, float], after: dict[str, float], checkouts: int) -> str:
